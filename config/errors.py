@@ -1,0 +1,18 @@
+"""The root error class of vaultrag and its tree; every layer raises a subclass.
+
+    VaultragError              something a person has to fix; the message says what and how
+    ├── ConfigError            (config.errors) a setting is unknown or has a bad value
+    ├── ModelUnavailable       (ingest.errors) the embedding model cannot be found or loaded
+    ├── StoreUnavailable       (ingest.errors) the vector store cannot be opened or reached
+    └── IndexBusy              (ingest.errors) another process is writing this index
+
+Errors are translated only at the edges: the CLI turns each into a one-line message and exit code 1.
+"""
+
+
+class VaultragError(Exception):
+    """Something a person has to fix; the message says what and how."""
+
+
+class ConfigError(VaultragError):
+    """A setting is unknown or has a bad value; the message names the key, the value and what is allowed."""

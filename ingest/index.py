@@ -1,0 +1,129 @@
+"""Where one vault's index lives in its data dir, which collection is active, and the one-writer lock.
+
+    <data dir>/chroma/                  embedded ChromaDB (absent with a Chroma server)
+    <data dir>/manifests/<name>.sqlite  one manifest per collection (per embedding model)
+    <data dir>/active                   the name of the collection searches use
+    <data dir>/writer.lock              held by the one process that writes; holds its pid
+
+A new embedding model gets a new collection and manifest; `active` switches to it only once it is complete, so
+vectors of two models never mix and searches keep working while the new index builds.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from ingest.errors import IndexBusy
+from ingest.manifest import Manifest
+from ingest.store import VectorStore, open_client
+
+
+def collection_name(vault: Path, model_id: str) -> str:
+    """Chroma-safe and unique per vault and model, so one Chroma server can hold many vaults."""
+    digest = hashlib.sha256(f"{vault}\0{model_id}".encode()).hexdigest()[:16]
+    return f"vaultrag-{digest}"
+
+
+@dataclass
+class Index:
+    """A manifest and its collection: they always change together."""
+
+    name: str
+    manifest: Manifest
+    store: VectorStore
+
+    @property
+    def model_id(self) -> str | None:
+        return self.manifest.get_meta("model_id")
+
+    def close(self) -> None:
+        self.manifest.close()
+
+
+class DataDir:
+    def __init__(self, path: Path, store_url: str = ""):
+        self.path = path
+        self.store_url = store_url
+        self._client = None
+
+    @property
+    def client(self):
+        if self._client is None:
+            self.path.mkdir(parents=True, exist_ok=True)
+            self._client = open_client(self.store_url, self.path)
+        return self._client
+
+    def manifest_path(self, name: str) -> Path:
+        return self.path / "manifests" / f"{name}.sqlite"
+
+    def active_name(self) -> str | None:
+        try:
+            return (self.path / "active").read_text().strip() or None
+        except FileNotFoundError:
+            return None
+
+    def set_active(self, name: str) -> None:
+        tmp = self.path / "active.tmp"
+        tmp.write_text(name)
+        os.replace(tmp, self.path / "active")
+
+    def open_index(self, name: str, model_id: str) -> Index:
+        manifest = Manifest(self.manifest_path(name))
+        if manifest.get_meta("model_id") is None:
+            with manifest.transaction():
+                manifest.set_meta("model_id", model_id)
+        return Index(name, manifest, VectorStore(self.client, name, model_id))
+
+    def open_active(self) -> Index | None:
+        """The index searches use, or None when nothing has been indexed yet."""
+        name = self.active_name()
+        if name is None or not self.manifest_path(name).is_file():
+            return None
+        manifest = Manifest(self.manifest_path(name))
+        model_id = manifest.get_meta("model_id") or ""
+        return Index(name, manifest, VectorStore(self.client, name, model_id))
+
+    def drop_index(self, name: str) -> None:
+        try:
+            VectorStore(self.client, name, "").drop()
+        except Exception:
+            pass  # already gone
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{self.manifest_path(name)}{suffix}").unlink(missing_ok=True)
+
+    def writer_lock(self, **info) -> "WriterLock":
+        self.path.mkdir(parents=True, exist_ok=True)
+        return WriterLock(self.path / "writer.lock", info)
+
+
+class WriterLock:
+    """An exclusive flock: one writer per data dir. Released by the kernel if the process dies, even by SIGKILL."""
+
+    def __init__(self, path: Path, info: dict):
+        self.path = path
+        self.info = info
+        self._fd: int | None = None
+
+    def __enter__(self) -> "WriterLock":
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.read(fd, 4096).decode(errors="replace")
+            os.close(fd)
+            raise IndexBusy(f"another vaultrag process is writing this index ({self.path.parent}): {holder or 'unknown'}") from None
+        os.ftruncate(fd, 0)
+        os.write(fd, json.dumps({"pid": os.getpid(), **self.info}).encode())
+        self._fd = fd
+        return self
+
+    def __exit__(self, *_):
+        if self._fd is not None:
+            os.ftruncate(self._fd, 0)
+            os.close(self._fd)
+            self._fd = None

@@ -1,0 +1,141 @@
+"""The manifest: one SQLite row per indexed file (stat, content hash, chunk ids), plus skipped/failed files.
+
+It is the index's memory between runs. A file is marked `pending` before the store is touched for it and `clean`
+after, so a crash at any moment leaves a record of exactly which files to redo.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass, field
+from pathlib import Path
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS files (
+    path TEXT PRIMARY KEY,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    content_hash TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('clean', 'pending')),
+    parser_version INTEGER NOT NULL,
+    chunk_ids TEXT NOT NULL,
+    chunk_hashes TEXT NOT NULL,
+    title TEXT NOT NULL,
+    tags TEXT NOT NULL,
+    links TEXT NOT NULL,
+    warnings TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS problems (
+    path TEXT PRIMARY KEY,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('skipped', 'failed')),
+    reason TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+
+@dataclass
+class FileRecord:
+    path: str
+    size: int
+    mtime_ns: int
+    content_hash: str
+    state: str
+    parser_version: int
+    chunk_ids: list[str] = field(default_factory=list)
+    chunk_hashes: list[str] = field(default_factory=list)
+    title: str = ""
+    tags: list[str] = field(default_factory=list)
+    links: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ProblemRecord:
+    path: str
+    size: int
+    mtime_ns: int
+    kind: str  # "skipped" (by rule: too large, binary) or "failed" (an error reading or parsing it)
+    reason: str
+
+
+_JSON_COLUMNS = ("chunk_ids", "chunk_hashes", "tags", "links", "warnings")
+
+
+class Manifest:
+    """SQLite-backed records of one index (one collection). Writes are grouped in `transaction()` blocks."""
+
+    def __init__(self, path: Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        self._db.close()
+
+    def transaction(self):
+        """`with manifest.transaction():` groups writes so a crash keeps all or none of them."""
+        return _Transaction(self._db)
+
+    # files
+    def files(self) -> dict[str, FileRecord]:
+        cursor = self._db.execute("SELECT * FROM files")
+        names = [d[0] for d in cursor.description]
+        return {row[0]: _record(dict(zip(names, row))) for row in cursor}
+
+    def put_file(self, rec: FileRecord) -> None:
+        values = {k: (json.dumps(v, ensure_ascii=False) if k in _JSON_COLUMNS else v) for k, v in vars(rec).items()}
+        columns = ", ".join(values)
+        self._db.execute(f"INSERT OR REPLACE INTO files ({columns}) VALUES ({', '.join('?' * len(values))})",
+                         tuple(values.values()))
+
+    def mark_pending(self, path: str) -> None:
+        self._db.execute("UPDATE files SET state = 'pending' WHERE path = ?", (path,))
+
+    def delete_file(self, path: str) -> None:
+        self._db.execute("DELETE FROM files WHERE path = ?", (path,))
+
+    # problems
+    def problems(self) -> dict[str, ProblemRecord]:
+        return {row[0]: ProblemRecord(*row) for row in self._db.execute(
+            "SELECT path, size, mtime_ns, kind, reason FROM problems ORDER BY path")}
+
+    def put_problem(self, problem: ProblemRecord) -> None:
+        self._db.execute("INSERT OR REPLACE INTO problems VALUES (?, ?, ?, ?, ?)",
+                         (problem.path, problem.size, problem.mtime_ns, problem.kind, problem.reason))
+
+    def delete_problem(self, path: str) -> None:
+        self._db.execute("DELETE FROM problems WHERE path = ?", (path,))
+
+    # meta
+    def get_meta(self, key: str, default: str | None = None) -> str | None:
+        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else default
+
+    def set_meta(self, key: str, value: str) -> None:
+        self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+
+def _record(row: dict) -> FileRecord:
+    for key in _JSON_COLUMNS:
+        row[key] = json.loads(row[key])
+    return FileRecord(**row)
+
+
+class _Transaction:
+    def __init__(self, db: sqlite3.Connection):
+        self._db = db
+
+    def __enter__(self):
+        self._db.execute("BEGIN IMMEDIATE")
+        return self
+
+    def __exit__(self, exc_type, *_):
+        self._db.execute("ROLLBACK" if exc_type else "COMMIT")
+        return False

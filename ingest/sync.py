@@ -1,0 +1,287 @@
+"""Sync: compare the vault with the manifest and apply exactly the difference to the index.
+
+The same code serves a first full index, a re-run, the daemon's startup reconcile and its watcher batches:
+unchanged files cost a stat; touched files a read and a hash; only chunk texts never seen before are embedded
+(vectors are found in the store by content hash, so moves and repeated text reuse them).
+
+Crash safety: files are marked `pending` in the manifest before the store is touched and `clean` after. A run
+that does not finish leaves the manifest's `dirty` flag set, and the next run first checks the store's chunk ids
+against the manifest (removing orphans, redoing files with missing chunks), so it converges to a clean build.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from ingest.chunking import Chunk, chunk_note
+from ingest.embedder import Embedder, ModelFiles
+from ingest.index import Index
+from ingest.manifest import FileRecord, ProblemRecord
+from ingest.markdown import PARSER_VERSION, parse_note
+from ingest.store import StoredChunk
+from ingest.vault import FileStat, NoteUnreadable, read_note, scan_vault
+
+log = logging.getLogger(__name__)
+
+BATCH_CHUNKS = 512  # chunks embedded and written per step; bounds memory and the work a crash can lose
+
+
+@dataclass(frozen=True)
+class SyncOptions:
+    include: list[str]
+    exclude: list[str]
+    obsidian_ignore: bool
+    max_bytes: int
+    chunk_tokens: int  # budget per chunk text in model tokens, special tokens already subtracted
+    min_chunk_tokens: int
+
+
+@dataclass
+class SyncSummary:
+    indexed: int = 0  # new or changed notes (re)chunked
+    unchanged: int = 0
+    renamed: int = 0
+    deleted: int = 0
+    skipped: list[dict] = field(default_factory=list)  # [{"path", "reason"}], by rule (binary, too large...)
+    failed: list[dict] = field(default_factory=list)  # [{"path", "reason"}], errors reading or parsing
+    chunks_added: int = 0
+    chunks_removed: int = 0
+    embedded: int = 0  # chunk texts sent to the model in this run
+    files_total: int = 0
+    chunks_total: int = 0
+    seconds: float = 0.0
+
+
+Progress = Callable[[int, int, int], None]  # (files done, files to do, chunks written)
+
+
+@dataclass
+class _Planned:
+    stat: FileStat
+    content_hash: str
+    title: str
+    tags: list[str]
+    links: list[str]
+    warnings: list[str]
+    chunks: list[StoredChunk]
+
+
+class Syncer:
+    """Applies the difference between a vault and one index. One Syncer per index: it is the only writer."""
+
+    def __init__(self, vault: Path, index: Index, model: ModelFiles, embedder: Embedder, options: SyncOptions):
+        self.vault = vault
+        self.index = index
+        self.model = model
+        self.embedder = embedder
+        self.options = options
+        self._chunking = f"{PARSER_VERSION}/{options.chunk_tokens}/{options.min_chunk_tokens}"
+
+    def run(self, progress: Progress | None = None) -> SyncSummary:
+        started = time.monotonic()
+        manifest = self.index.manifest
+        summary = SyncSummary()
+        scan = scan_vault(self.vault, self.options.include, self.options.exclude, self.options.obsidian_ignore,
+                          self.options.max_bytes)
+        records = manifest.files()
+        problems = manifest.problems()
+        rechunk_all = self._rechunk = manifest.get_meta("chunking") != self._chunking
+        if manifest.get_meta("dirty") == "1":
+            self._repair(records)
+        with manifest.transaction():
+            manifest.set_meta("dirty", "1")
+
+        on_disk = {f.path: f for f in scan.files}
+        scan_problems = {p.path: p for p in scan.problems}
+        todo: list[FileStat] = []
+        for f in scan.files:
+            rec, prob = records.get(f.path), problems.get(f.path)
+            if rec and not rechunk_all and rec.state == "clean" and (rec.size, rec.mtime_ns) == (f.size, f.mtime_ns):
+                summary.unchanged += 1
+            elif prob and not rec and (prob.size, prob.mtime_ns) == (f.size, f.mtime_ns):
+                summary.unchanged += 1  # still the same bad file: reported again below, not re-read
+            else:
+                todo.append(f)
+        gone = [p for p in records if p not in on_disk]
+
+        new_hashes: set[str] = set()
+        chunks_written = 0
+        for files_read, batch in self._batches(todo, records, summary):
+            chunks_written += self._apply(batch, records, summary)
+            new_hashes.update(p.content_hash for p in batch if p.stat.path not in records)
+            if progress:
+                progress(files_read, len(todo), chunks_written)
+        summary.renamed = sum(1 for p in gone if records[p].content_hash in new_hashes)
+        summary.indexed -= summary.renamed  # a rename is reported as such, not as a new note
+        self._remove(gone, records, summary)
+        self._record_problems(scan_problems, records, summary)
+
+        with manifest.transaction():
+            manifest.set_meta("chunking", self._chunking)
+            manifest.set_meta("last_sync", time.strftime("%Y-%m-%dT%H:%M:%S%z"))
+            manifest.set_meta("dirty", "0")
+        for prob in manifest.problems().values():
+            (summary.skipped if prob.kind == "skipped" else summary.failed).append({"path": prob.path, "reason": prob.reason})
+        summary.files_total = len(manifest.files())
+        summary.chunks_total = self.index.store.count()
+        summary.embedded = self.embedder.texts_embedded
+        summary.seconds = round(time.monotonic() - started, 3)
+        return summary
+
+    # reading and planning
+    def _batches(self, todo: list[FileStat], records: dict[str, FileRecord], summary: SyncSummary):
+        """Read, hash, parse and chunk files; yield (files read so far, about BATCH_CHUNKS chunks of notes)."""
+        batch: list[_Planned] = []
+        size = 0
+        for files_read, stat in enumerate(todo, start=1):
+            planned = self._plan(stat, records.get(stat.path), summary)
+            if planned is not None:
+                batch.append(planned)
+                size += len(planned.chunks)
+            if size >= BATCH_CHUNKS or (files_read == len(todo) and batch):
+                yield files_read, batch
+                batch, size = [], 0
+
+    def _plan(self, stat: FileStat, rec: FileRecord | None, summary: SyncSummary) -> _Planned | None:
+        manifest = self.index.manifest
+        try:
+            text, warnings = read_note(self.vault, stat.path, self.options.max_bytes)
+        except NoteUnreadable as exc:
+            self._problem(stat, _problem_kind(exc.reason), exc.reason, rec)
+            return None
+        content_hash = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+        if rec and rec.state == "clean" and rec.content_hash == content_hash and not self._rechunk:
+            rec.size, rec.mtime_ns = stat.size, stat.mtime_ns  # touched, not changed: no store work
+            with manifest.transaction():
+                manifest.put_file(rec)
+            summary.unchanged += 1
+            return None
+        try:
+            note = parse_note(stat.path, text)
+            chunks = chunk_note(note, self.model.tokens, self.options.chunk_tokens, self.options.min_chunk_tokens)
+        except Exception as exc:  # a parser bug must cost one note, never the whole sync
+            log.exception("could not parse %s", stat.path)
+            self._problem(stat, "failed", f"could not be parsed ({type(exc).__name__}: {exc})", rec)
+            return None
+        for warning in note.warnings:
+            log.warning("%s: %s", stat.path, warning)
+        summary.indexed += 1
+        return _Planned(stat, content_hash, note.title, list(note.tags), sorted({link.target for link in note.links}),
+                        list(warnings) + list(note.warnings), _stored_chunks(stat, note.title, note.tags, chunks))
+
+    # writing
+    def _apply(self, batch: list[_Planned], records: dict[str, FileRecord], summary: SyncSummary) -> int:
+        manifest, store = self.index.manifest, self.index.store
+        paths = [p.stat.path for p in batch]
+        with manifest.transaction():
+            for planned in batch:
+                if planned.stat.path in records:
+                    manifest.mark_pending(planned.stat.path)
+                else:
+                    manifest.put_file(_record(planned, state="pending"))
+        before = store.ids_for_paths(paths)
+        chunks = [c for p in batch for c in p.chunks]
+        store.add(chunks, self._vectors(chunks))
+        keep = {c.id for c in chunks}
+        stale = sorted(before - keep)
+        store.delete(stale)
+        with manifest.transaction():
+            for planned in batch:
+                manifest.put_file(_record(planned, state="clean"))
+                manifest.delete_problem(planned.stat.path)
+        summary.chunks_added += len(keep - before)
+        summary.chunks_removed += len(stale)
+        return len(chunks)
+
+    def _vectors(self, chunks: list[StoredChunk]) -> np.ndarray:
+        hashes = [c.metadata["content_hash"] for c in chunks]
+        known = self.index.store.vectors_by_hash(sorted(set(hashes)))
+        missing = {h: c.text for h, c in zip(hashes, chunks) if h not in known}
+        if missing:
+            fresh = self.embedder.embed(list(missing.values()))
+            known.update(zip(missing.keys(), fresh))
+        return np.stack([known[h] for h in hashes]) if chunks else np.zeros((0, 1), np.float32)
+
+    def _remove(self, paths: list[str], records: dict[str, FileRecord], summary: SyncSummary) -> None:
+        if not paths:
+            return
+        manifest, store = self.index.manifest, self.index.store
+        with manifest.transaction():
+            for path in paths:
+                manifest.mark_pending(path)
+        ids = store.ids_for_paths(paths) | {i for p in paths for i in records[p].chunk_ids}
+        store.delete(sorted(ids))
+        with manifest.transaction():
+            for path in paths:
+                manifest.delete_file(path)
+        summary.deleted += len(paths) - summary.renamed
+        summary.chunks_removed += len(ids)
+
+    def _problem(self, stat: FileStat, kind: str, reason: str, rec: FileRecord | None) -> None:
+        log.warning("%s %s: %s", kind, stat.path, reason)
+        if rec:  # it was indexed before and can no longer be read: drop it as a clean build would
+            self._remove([stat.path], {stat.path: rec}, SyncSummary())
+        with self.index.manifest.transaction():
+            self.index.manifest.put_problem(ProblemRecord(stat.path, stat.size, stat.mtime_ns, kind, reason))
+
+    def _record_problems(self, scan_problems: dict, records: dict[str, FileRecord], summary: SyncSummary) -> None:
+        """Scan-time problems replace what was indexed under that path; problems of vanished files are dropped."""
+        manifest = self.index.manifest
+        for path, prob in scan_problems.items():
+            self._problem(FileStat(path, 0, 0), _problem_kind(prob.reason), prob.reason, records.get(path))
+        indexed = set(manifest.files())
+        with manifest.transaction():
+            for path in manifest.problems():
+                if path not in scan_problems and (path in indexed or not (self.vault / path).exists()):
+                    manifest.delete_problem(path)
+
+    def _repair(self, records: dict[str, FileRecord]) -> None:
+        """After an unfinished run: remove chunks no manifest row owns; redo files whose chunks are missing."""
+        store, manifest = self.index.store, self.index.manifest
+        stored = store.all_ids()
+        owned = {i for rec in records.values() if rec.state == "clean" for i in rec.chunk_ids}
+        pending = {p for p, rec in records.items() if rec.state == "pending" or not set(rec.chunk_ids) <= stored}
+        orphans = stored - owned
+        store.delete(sorted(orphans))
+        with manifest.transaction():
+            for path in pending:
+                manifest.mark_pending(path)
+        for path in pending:
+            records[path].state = "pending"
+        log.info("recovered from an unfinished run: %d orphan chunks removed, %d files to redo", len(orphans), len(pending))
+
+
+def _problem_kind(reason: str) -> str:
+    return "skipped" if reason.startswith(("binary", "larger than")) else "failed"
+
+
+def _stored_chunks(stat: FileStat, title: str, tags: tuple[str, ...], chunks: list[Chunk]) -> list[StoredChunk]:
+    """Chunk ids are a function of path, text and repeat count: the same file state always gives the same ids."""
+    seen: Counter[str] = Counter()
+    stored = []
+    for chunk in chunks:
+        content_hash = hashlib.sha256(chunk.text.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+        chunk_id = hashlib.sha256(f"{stat.path}\0{content_hash}\0{seen[content_hash]}".encode("utf-8", "surrogatepass")).hexdigest()[:32]
+        seen[content_hash] += 1
+        metadata = {"path": stat.path, "title": title, "heading": chunk.heading, "content_hash": content_hash,
+                    "ordinal": chunk.ordinal, "modified": stat.mtime_ns // 1_000_000_000}
+        if tags:
+            metadata["tags"] = list(tags)
+        stored.append(StoredChunk(chunk_id, chunk.text, metadata))
+    return stored
+
+
+def _record(planned: _Planned, state: str) -> FileRecord:
+    return FileRecord(path=planned.stat.path, size=planned.stat.size, mtime_ns=planned.stat.mtime_ns,
+                      content_hash=planned.content_hash, state=state, parser_version=PARSER_VERSION,
+                      chunk_ids=[c.id for c in planned.chunks],
+                      chunk_hashes=[c.metadata["content_hash"] for c in planned.chunks], title=planned.title,
+                      tags=planned.tags, links=planned.links, warnings=planned.warnings)

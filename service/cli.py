@@ -1,0 +1,117 @@
+"""The `vaultrag` command line: index a vault and search it. Errors become one line on stderr and exit code 1."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from dataclasses import asdict
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+from config.errors import VaultragError
+from config.settings import Settings, load_settings
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="A private, local-first assistant for your Obsidian vault.")
+out = Console()
+err = Console(stderr=True)
+
+ConfigOpt = Annotated[Optional[Path], typer.Option("--config", help="Settings file (TOML).", show_default=False)]
+VaultOpt = Annotated[Optional[Path], typer.Option("--vault", help="The Obsidian vault folder.", show_default=False)]
+DataDirOpt = Annotated[Optional[Path], typer.Option("--data-dir", help="Where the index lives.", show_default=False)]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
+
+
+def _settings(config: Path | None, vault: Path | None, data_dir: Path | None) -> Settings:
+    settings = load_settings(config, {"vault.path": str(vault) if vault else None,
+                                      "data.dir": str(data_dir) if data_dir else None})
+    logging.basicConfig(level=settings.log.level.upper(), stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("httpx", "chromadb", "sentence_transformers", "transformers", "huggingface_hub"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    return settings
+
+
+@app.command()
+def index(config: ConfigOpt = None, vault: VaultOpt = None, data_dir: DataDirOpt = None, as_json: JsonOpt = False):
+    """Bring the index in step with the vault: only new, changed, renamed and deleted notes cost work."""
+    from ingest.pipeline import sync_vault
+
+    settings = _settings(config, vault, data_dir)
+    with Progress(TextColumn("indexing"), BarColumn(), MofNCompleteColumn(), TextColumn("files"),
+                  TextColumn("{task.fields[chunks]} chunks, {task.fields[rate]}"), TimeElapsedColumn(),
+                  TextColumn("ETA"), TimeRemainingColumn(), console=err, transient=True,
+                  disable=as_json or not err.is_terminal) as bar:
+        task = bar.add_task("index", total=None, chunks=0, rate="")
+
+        def progress(done: int, total: int, chunks: int) -> None:
+            elapsed = bar.tasks[0].elapsed or 0
+            rate = f"{chunks / elapsed:.0f} chunks/s" if elapsed > 0 else ""
+            bar.update(task, completed=done, total=total, chunks=chunks, rate=rate)
+
+        summary = sync_vault(settings, progress)
+    if as_json:
+        typer.echo(json.dumps(asdict(summary), ensure_ascii=False, indent=2))
+        return
+    out.print(f"[bold]{settings.vault_path}[/]: {summary.files_total} notes, {summary.chunks_total} chunks "
+              f"({summary.seconds:.1f} s)")
+    out.print(f"indexed {summary.indexed}, unchanged {summary.unchanged}, renamed {summary.renamed}, "
+              f"deleted {summary.deleted}, skipped {len(summary.skipped)}, failed {len(summary.failed)}; "
+              f"chunks +{summary.chunks_added} -{summary.chunks_removed}, {summary.embedded} embedded")
+    for kind, items in (("skipped", summary.skipped), ("failed", summary.failed)):
+        for item in items:
+            out.print(f"  {kind} {item['path']}: {item['reason']}", highlight=False, markup=False)
+
+
+@app.command()
+def search(query: Annotated[Optional[str], typer.Argument(help="What to look for; omit it to type queries one per line.",
+                                                          show_default=False)] = None,
+           k: Annotated[int, typer.Option("-k", min=1, max=100, help="How many results.")] = 5,
+           config: ConfigOpt = None, vault: VaultOpt = None, data_dir: DataDirOpt = None, as_json: JsonOpt = False):
+    """Print the chunks of the vault that best match QUERY."""
+    from service.retrieval import Searcher
+
+    settings = _settings(config, vault, data_dir)
+    searcher = Searcher(settings)
+    try:
+        if query is not None:
+            _print_results(searcher.search(query, k), as_json)
+            return
+        interactive = sys.stdin.isatty()
+        if interactive:
+            err.print("Type a question and press Enter (Ctrl-D to quit).")
+        while True:
+            line = input("search> " if interactive else "")
+            if line.strip():
+                _print_results(searcher.search(line.strip(), k), as_json)
+    except (EOFError, KeyboardInterrupt):
+        pass
+    finally:
+        searcher.close()
+
+
+def _print_results(results, as_json: bool) -> None:
+    from service.retrieval import results_json
+
+    if as_json:
+        typer.echo(json.dumps(results_json(results), ensure_ascii=False, indent=2))
+        return
+    if not results:
+        out.print("No results. Has the vault been indexed? Run `vaultrag index`.")
+    for n, r in enumerate(results, start=1):
+        out.print(f"[bold]{n}. {r.heading}[/]  [dim]{r.path}  score {r.score:.3f}[/]", highlight=False)
+        out.print(r.text[:600] + ("…" if len(r.text) > 600 else ""), highlight=False, markup=False)
+        out.print(f"[link={r.obsidian_url}]{r.obsidian_url}[/link]\n", style="blue", highlight=False)
+
+
+def main() -> None:
+    try:
+        app()
+    except VaultragError as exc:
+        err.print(f"vaultrag: {exc}", highlight=False, markup=False)
+        sys.exit(1)

@@ -1,0 +1,79 @@
+"""Settings: every source in its order of strength, and errors that name the key, the value and what is allowed."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+from config.errors import ConfigError
+from config.settings import DEFAULT_TOML, Settings, load_settings
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_default_toml_lists_every_setting_with_its_default():
+    import tomllib
+
+    documented = tomllib.loads(DEFAULT_TOML.read_text())
+    model = Settings()
+    assert set(documented) == set(Settings.model_fields)
+    for section, values in documented.items():
+        section_model = getattr(model, section)
+        assert set(values) == set(type(section_model).model_fields), section
+        for key, value in values.items():
+            assert getattr(section_model, key) == value, f"{section}.{key}"
+
+
+def test_file_then_environment_then_flags(tmp_path):
+    config = write(tmp_path / "c.toml", '[embedding]\ndevice = "cuda"\nbatch_size = 8\n[vault]\npath = "/from/file"\n')
+    env = {"VAULTRAG_EMBEDDING__DEVICE": "mps", "VAULTRAG_VAULT__EXCLUDE": '["Archive/**"]'}
+    settings = load_settings(config, {"vault.path": "/from/flag"}, environ=env)
+    assert settings.embedding.batch_size == 8  # file
+    assert settings.embedding.device == "mps"  # environment beats file
+    assert settings.vault.exclude == ["Archive/**"]  # JSON list from the environment
+    assert settings.vault.path == "/from/flag"  # flag beats everything
+    assert settings.vault.include == ["**/*.md"]  # default
+
+
+def test_platform_config_file_is_read_without_flag(tmp_path, monkeypatch):
+    monkeypatch.setattr("config.settings.default_config_file", lambda: tmp_path / "config.toml")
+    write(tmp_path / "config.toml", '[log]\nlevel = "debug"\n')
+    assert load_settings(environ={}).log.level == "debug"
+
+
+@pytest.mark.parametrize("source, expected", [
+    ({"toml": "[embedding]\nmodle = 'x'\n"}, r"unknown setting embedding\.modle = 'x' in .*c\.toml; \[embedding\] has: model"),
+    ({"toml": "[embeding]\nmodel = 'x'\n"}, r"unknown section \[embeding\] .*allowed: vault, data, embedding"),
+    ({"env": {"VAULTRAG_EMBEDDING__DEVICE": "gpu"}}, r"embedding\.device = 'gpu'.*'auto', 'cpu', 'cuda' or 'mps'"),
+    ({"env": {"VAULTRAG_EMBEDDING__BATCH_SIZE": "-1"}}, r"embedding\.batch_size = '-1'.*greater than or equal to 0"),
+    ({"env": {"VAULTRAG_STORE__URL": "ftp://h"}}, r"store\.url = 'ftp://h'.*Chroma server URL such as http://"),
+    ({"env": {"VAULTRAG_VAULT": "x"}}, r"VAULTRAG_VAULT is not of the form VAULTRAG_<SECTION>__<KEY>"),
+    ({"toml": "[vault\n"}, r"c\.toml is not valid TOML"),
+])
+def test_bad_settings_name_key_value_and_what_is_allowed(tmp_path, source, expected):
+    config = write(tmp_path / "c.toml", source.get("toml", ""))
+    with pytest.raises(ConfigError, match=expected):
+        load_settings(config, environ=source.get("env", {}))
+
+
+def test_missing_config_file_is_named(tmp_path):
+    with pytest.raises(ConfigError, match=re.escape(str(tmp_path / "nope.toml"))):
+        load_settings(tmp_path / "nope.toml", environ={})
+
+
+def test_data_dir_is_one_folder_per_vault(tmp_path, monkeypatch):
+    monkeypatch.setattr("platformdirs.user_data_dir", lambda app: str(tmp_path / "data"))
+    one = load_settings(overrides={"vault.path": str(tmp_path / "Notes")}, environ={}).data_dir
+    two = load_settings(overrides={"vault.path": str(tmp_path / "other" / "Notes")}, environ={}).data_dir
+    assert one.parent == two.parent == tmp_path / "data" / "vaults"
+    assert one != two and one.name.startswith("Notes-")
+    explicit = load_settings(overrides={"vault.path": "x", "data.dir": str(tmp_path / "d")}, environ={}).data_dir
+    assert explicit == tmp_path / "d"
+
+
+def test_no_vault_says_how_to_give_one():
+    with pytest.raises(ConfigError, match="--vault"):
+        _ = load_settings(environ={}).vault_path

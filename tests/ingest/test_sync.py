@@ -1,0 +1,188 @@
+"""Incremental sync with the real model and a real embedded ChromaDB: every kind of change between runs."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from ingest.index import DataDir
+from ingest.pipeline import sync_vault
+from service.retrieval import Searcher
+
+NOTES = {
+    "Recipes/Sourdough.md": "---\ntags: [baking]\n---\n# Sourdough\n\n## Proofing\nLet the dough proof for 12 hours "
+                            "in the fridge before baking at 250 degrees.\n",
+    "Home/Network.md": "# Home network\n\nThe wifi router lives at 192.168.1.1 and the password is on the fridge.\n",
+    "Journal/2024-03-01.md": "Went hiking in the mountains with Ana. #hiking\n",
+    "Work/Alpha.md": "# Project Alpha\n\nAlpha ships the billing service rewrite in Q3. See [[Home/Network]].\n",
+}
+
+
+def search(settings, embedder, query, k=3):
+    searcher = Searcher(settings, embedder)
+    try:
+        return searcher.search(query, k)
+    finally:
+        searcher.close()
+
+
+def chunk_paths(settings) -> dict[str, list[str]]:
+    """Every chunk in the store, by note path: the ground truth of what search can return."""
+    index = DataDir(settings.data_dir).open_active()
+    got = index.store._collection.get(include=["metadatas"])
+    index.close()
+    paths: dict[str, list[str]] = {}
+    for chunk_id, meta in zip(got["ids"], got["metadatas"]):
+        paths.setdefault(meta["path"], []).append(chunk_id)
+    return paths
+
+
+@pytest.fixture
+def indexed(write_vault, settings_for, embedder):
+    vault = write_vault(NOTES)
+    settings = settings_for(vault)
+    first = sync_vault(settings, embedder=embedder)
+    return vault, settings, first
+
+
+def test_first_run_indexes_every_note_and_search_finds_the_right_one(indexed, embedder):
+    vault, settings, summary = indexed
+    assert summary.indexed == 4 and summary.files_total == 4 and not summary.failed
+    assert set(chunk_paths(settings)) == set(NOTES)
+    top = search(settings, embedder, "what is the IP address of the wifi router")[0]
+    assert top.path == "Home/Network.md"
+    assert top.obsidian_url == "obsidian://open?vault=vault&file=Home%2FNetwork"
+    assert "192.168.1.1" in top.text
+    tagged = search(settings, embedder, "how long should the dough proof")[0]
+    assert tagged.path == "Recipes/Sourdough.md" and tagged.tags == ["baking"]
+    assert tagged.heading == "Sourdough > Sourdough > Proofing"
+
+
+def test_rerun_with_nothing_changed_embeds_nothing(indexed, embedder):
+    vault, settings, _ = indexed
+    before = embedder.texts_embedded
+    again = sync_vault(settings, embedder=embedder)
+    assert (again.indexed, again.unchanged, again.chunks_added, again.chunks_removed) == (0, 4, 0, 0)
+    assert embedder.texts_embedded == before
+
+
+def test_touch_without_change_rereads_but_does_not_embed(indexed, embedder):
+    vault, settings, _ = indexed
+    (vault / "Home/Network.md").touch()
+    before = embedder.texts_embedded
+    again = sync_vault(settings, embedder=embedder)
+    assert again.unchanged == 4 and embedder.texts_embedded == before
+
+
+def test_edit_reembeds_only_the_changed_text(indexed, embedder):
+    vault, settings, _ = indexed
+    note = vault / "Home/Network.md"
+    note.write_text("# Home network\n\nThe wifi router moved to 10.0.0.1 after the upgrade.\n")
+    before = embedder.texts_embedded
+    summary = sync_vault(settings, embedder=embedder)
+    assert summary.indexed == 1 and summary.unchanged == 3
+    assert embedder.texts_embedded - before == 1
+    top = search(settings, embedder, "wifi router address")[0]
+    assert "10.0.0.1" in top.text and "192.168.1.1" not in top.text
+    assert len(chunk_paths(settings)["Home/Network.md"]) == 1  # the old chunk is gone
+
+
+def test_move_to_another_folder_keeps_vectors(indexed, embedder):
+    vault, settings, _ = indexed
+    (vault / "Archive").mkdir()
+    (vault / "Recipes/Sourdough.md").rename(vault / "Archive/Sourdough.md")
+    before = embedder.texts_embedded
+    summary = sync_vault(settings, embedder=embedder)
+    assert (summary.renamed, summary.deleted, summary.indexed) == (1, 0, 0)
+    assert embedder.texts_embedded == before
+    paths = chunk_paths(settings)
+    assert "Recipes/Sourdough.md" not in paths and "Archive/Sourdough.md" in paths
+    assert search(settings, embedder, "proof the dough")[0].path == "Archive/Sourdough.md"
+
+
+def test_folder_rename_moves_every_note_without_embedding(write_vault, settings_for, embedder):
+    vault = write_vault({f"Projects/Note {i}.md": f"Project note number {i} about topic {i * 7}." for i in range(12)})
+    settings = settings_for(vault)
+    sync_vault(settings, embedder=embedder)
+    (vault / "Projects").rename(vault / "Done")
+    before = embedder.texts_embedded
+    summary = sync_vault(settings, embedder=embedder)
+    assert summary.renamed == 12 and summary.deleted == 0
+    assert embedder.texts_embedded == before
+    assert sorted(chunk_paths(settings)) == sorted(f"Done/Note {i}.md" for i in range(12))
+
+
+def test_renaming_a_note_updates_its_title_in_the_index(indexed, embedder):
+    vault, settings, _ = indexed
+    (vault / "Work/Alpha.md").rename(vault / "Work/Billing rewrite.md")
+    summary = sync_vault(settings, embedder=embedder)
+    assert summary.renamed == 1
+    top = search(settings, embedder, "billing service rewrite")[0]
+    assert top.path == "Work/Billing rewrite.md" and top.title == "Billing rewrite"
+    assert top.heading.startswith("Billing rewrite")
+
+
+def test_delete_leaves_no_chunks(indexed, embedder):
+    vault, settings, _ = indexed
+    (vault / "Journal/2024-03-01.md").unlink()
+    summary = sync_vault(settings, embedder=embedder)
+    assert summary.deleted == 1 and summary.files_total == 3
+    assert "Journal/2024-03-01.md" not in chunk_paths(settings)
+    assert all(r.path != "Journal/2024-03-01.md" for r in search(settings, embedder, "hiking in the mountains", k=5))
+
+
+def test_identical_text_in_two_notes_gets_two_chunks(write_vault, settings_for, embedder):
+    template = "## Tasks\n- [ ] water the plants\n"
+    vault = write_vault({"Daily/2024-01-01.md": template, "Archive/Daily/2024-01-01.md": template})
+    settings = settings_for(vault)
+    sync_vault(settings, embedder=embedder)
+    paths = chunk_paths(settings)
+    assert len(paths["Daily/2024-01-01.md"]) == 1 and len(paths["Archive/Daily/2024-01-01.md"]) == 1
+
+
+def test_bad_files_are_reported_and_the_rest_indexed(write_vault, settings_for, embedder):
+    vault = write_vault({**NOTES, "Broken/binary.md": b"\x00\x01\x02PNG\x00" * 50,
+                         "Broken/huge.md": "word " * 300_000})
+    settings = settings_for(vault, **{"vault.max_file_mb": 1})
+    summary = sync_vault(settings, embedder=embedder)
+    assert summary.files_total == 4
+    reasons = {item["path"]: item["reason"] for item in summary.skipped + summary.failed}
+    assert "binary" in reasons["Broken/binary.md"]
+    assert "limit" in reasons["Broken/huge.md"]
+    # still reported on the next run, without re-reading; and indexed once fixed
+    (vault / "Broken/binary.md").write_text("Now a real note about binary search trees.")
+    again = sync_vault(settings, embedder=embedder)
+    assert {item["path"] for item in again.skipped + again.failed} == {"Broken/huge.md"}
+    assert "Broken/binary.md" in chunk_paths(settings)
+
+
+def test_unfinished_run_is_repaired_on_the_next(indexed, embedder):
+    """A crash leaves the dirty flag and stray chunks; the next run converges to the clean build."""
+    vault, settings, _ = indexed
+    clean = chunk_paths(settings)
+    data = DataDir(settings.data_dir)
+    index = data.open_active()
+    stray = index.store._collection.get(limit=1, include=["embeddings", "metadatas", "documents"])
+    index.store._collection.add(ids=["orphan"], embeddings=stray["embeddings"], metadatas=stray["metadatas"],
+                                documents=stray["documents"])
+    index.store.delete(clean["Work/Alpha.md"])  # chunks lost mid-write
+    with index.manifest.transaction():
+        index.manifest.set_meta("dirty", "1")
+    index.close()
+    sync_vault(settings, embedder=embedder)
+    assert chunk_paths(settings) == clean
+
+
+def test_model_change_builds_a_new_index_and_switches(indexed, embedder, tmp_path):
+    vault, settings, _ = indexed
+    data = DataDir(settings.data_dir)
+    old = data.active_name()
+    other_model = shutil.copytree(embedder.files.folder, tmp_path / "my-model")  # same weights, another model id
+    changed = settings.model_copy(update={"embedding": settings.embedding.model_copy(update={"model": str(other_model)})})
+    summary = sync_vault(changed)
+    assert summary.indexed == 4 and summary.embedded > 0  # vectors of two models never mix: all recomputed
+    assert data.active_name() != old
+    assert not data.manifest_path(old).exists()
+    assert DataDir(settings.data_dir).open_active().model_id == str(other_model)
+    assert search(changed, embedder, "wifi router")[0].path == "Home/Network.md"
