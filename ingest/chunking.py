@@ -1,0 +1,313 @@
+"""Cutting a parsed Note into chunks that fit the embedding model.
+
+A chunk's text is what gets embedded and shown: a breadcrumb line ("Note title > H1 > H2", shortened to
+"Title > … > H5 > H6" past a third of the budget), on the note's first chunk a line of aliases and tags (at most
+a quarter), then the body. Every text holds at most `max_tokens` tokens and `max_chars` characters, checked on
+the final text, since the model silently drops whatever passes its sequence length.
+
+Merging: a section joins the chunk before it when the result fits and either side is under `min_tokens`; under
+another first-level heading than the chunk's last section, only when both are. A merged chunk's heading is the
+breadcrumb its sections share, and its body keeps each deeper heading as a Markdown heading line.
+
+Splitting: a section too large for one chunk is packed greedily from whole paragraphs and fenced code blocks; a
+block too large alone is cut at lines, then sentence ends, then whitespace, then any token boundary (at most
+`max_chars` apart: a run of Thai or Khmer is a single token). A code block is cut at lines, each part fenced.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from bisect import bisect_right
+from dataclasses import dataclass
+from functools import cache
+
+from ingest.note import Note, Section
+from ingest.tokens import TokenCounter
+
+_LEADING_BLANK_LINES = re.compile(r"(?:[ \t]*\n)*")
+_FENCE_OPENING = re.compile(r"[ \t]{0,3}(`{3,}|~{3,})")
+# Where a paragraph too large for one chunk may be cut, best first; past the last, at any token boundary.
+_BOUNDARIES = (
+    re.compile(r"\n"),
+    re.compile(  # sentence ends: Latin-style marks need a space after; scripts without spaces may go straight on
+        r"[.!?…][\"'”’)\]]*\s+|[。！？｡।॥။។៕ฯ؟۔።][\"'”’」』）)\]]*\s*"
+    ),
+    re.compile(r"\s+"),
+)
+
+
+CHUNKER_VERSION = 1  # bump when the chunks of the same note change: every note is re-chunked on the next sync
+
+
+@dataclass(frozen=True)
+class Chunk:
+    heading: str  # breadcrumb "Note title > H1 > H2" (just the title for text above the first heading)
+    text: str  # exactly the text that gets embedded and shown: breadcrumb line, optional context line, body
+    ordinal: int  # 0.. position in the note
+
+
+def chunk_note(
+    note: Note, counter: TokenCounter, max_tokens: int, min_tokens: int = 32, max_chars: int | None = None
+) -> list[Chunk]:
+    """The note's chunks, in order; never empty. Each `text` holds at most `max_tokens` tokens (as counted by
+    `counter.count`, so without special tokens) and at most `max_chars` characters (default 6 * max_tokens)."""
+    max_chars = 6 * max_tokens if max_chars is None else max_chars
+    if max_tokens < 8 or max_chars < 32:
+        raise ValueError(f"no room for a breadcrumb and a body in {max_tokens} tokens, {max_chars} characters")
+    return _NoteChunker(note, counter, max_tokens, min_tokens, max_chars).chunks()
+
+_Group = tuple[list[Section], int | None]  # sections merged into one body, and its tokens (None: not counted)
+
+
+class _NoteChunker:
+    def __init__(self, note: Note, counter: TokenCounter, max_tokens: int, min_tokens: int, max_chars: int):
+        self.note, self.counter = note, counter
+        self.max_tokens, self.min_tokens, self.max_chars = max_tokens, min_tokens, max_chars
+        self.context = self._shorten(_context_line(note), max_tokens // 4, max_chars // 4)
+        self.window_hint = 5 * max_tokens  # characters to tokenize for one chunk; adapts to the text's script
+        self.breadcrumb = cache(self._breadcrumb)
+        self.header = cache(self._header)
+
+    def chunks(self) -> list[Chunk]:
+        sections = [Section(s.headings, _trim(s.text)) for s in self.note.sections if s.text.strip()]
+        chunks: list[Chunk] = []
+        for headings, body, body_tokens in self._merge_small(sections):
+            header, header_tokens = self.header(headings, first=not chunks)
+            token_room, char_room = self.max_tokens - header_tokens, self.max_chars - len(header) - 1
+            fits = body_tokens is not None and body_tokens <= token_room and len(body) <= char_room
+            bodies = [body] if fits else self._cut(body, token_room, char_room)
+            texts = self._joined(header, bodies[:1], token_room, char_room)
+            texts += self._joined(self.header(headings, first=False)[0], bodies[1:], token_room, char_room)
+            chunks += [Chunk(self.breadcrumb(headings), text, len(chunks) + i) for i, text in enumerate(texts)]
+        # A note with nothing but a title (and maybe aliases and tags) is still worth finding.
+        return chunks or [Chunk(self.breadcrumb(()), self.header((), first=True)[0], 0)]
+
+    def _header(self, headings: tuple[str, ...], first: bool) -> tuple[str, int]:
+        """The breadcrumb line, and on the note's first chunk the context line; with its token count."""
+        text = "\n".join(filter(None, [self.breadcrumb(headings), self.context if first else ""]))
+        return text, self.counter.count([text])[0]
+
+    def _joined(self, header: str, bodies: list[str], token_room: int, char_room: int) -> list[str]:
+        """Texts of `header` over each body, bodies cut for `token_room` and `char_room`. A body that overflows
+        once joined to its header (a cut can change how the text around it is tokenized) is cut tighter."""
+        texts = [f"{header}\n{body}" for body in bodies]
+        joined = []
+        for body, text, tokens in zip(bodies, texts, self.counter.count(texts)):
+            if tokens <= self.max_tokens and len(text) <= self.max_chars:
+                joined.append(text)
+                continue
+            tighter = token_room - max(1, tokens - self.max_tokens), char_room - max(0, len(text) - self.max_chars)
+            if min(tighter) < 1:
+                raise RuntimeError(f"cannot fit a chunk of {self.note.path!r} into {self.max_tokens} tokens")
+            joined += self._joined(header, self._cut(body, *tighter), *tighter)
+        return joined
+
+    def _merge_small(self, sections: list[Section]) -> list[tuple[tuple[str, ...], str, int | None]]:
+        """Sections grouped into (shared headings, body, body tokens or None when too long to count)."""
+        groups: list[_Group] = []
+        for section, tokens in zip(sections, self._count_short([s.text for s in sections], self.max_chars)):
+            merged = groups and tokens is not None and self._merged(groups[-1], section, tokens, len(groups) == 1)
+            if merged:
+                groups[-1] = merged
+            else:
+                groups.append(([section], tokens))
+        return [(*_merge_bodies(members), tokens) for members, tokens in groups]
+
+    def _merged(self, group: _Group, section: Section, tokens: int, first: bool) -> _Group | None:
+        """The group with `section` added, when either is small and the result fits in one chunk; else None."""
+        members, group_tokens = group
+        if group_tokens is None:
+            return None
+        small_group, small_section = group_tokens < self.min_tokens, tokens < self.min_tokens
+        same_tree = members[-1].headings[:1] == section.headings[:1]
+        if not (small_group and small_section or (small_group or small_section) and same_tree):
+            return None
+        headings, body = _merge_bodies([*members, section])
+        header, header_tokens = self.header(headings, first=first)
+        if len(header) + 1 + len(body) > self.max_chars:
+            return None
+        body_tokens = self.counter.count([body])[0]
+        return ([*members, section], body_tokens) if header_tokens + body_tokens <= self.max_tokens else None
+
+    def _count_short(self, texts: list[str], max_chars: int) -> list[int | None]:
+        """Token counts of the texts that could fit in `max_chars`, in one batch; None for longer ones."""
+        counts = iter(self.counter.count([text for text in texts if len(text) <= max_chars]))
+        return [next(counts) if len(text) <= max_chars else None for text in texts]
+
+    def _cut(self, text: str, max_tokens: int, max_chars: int) -> list[str]:
+        """`text` packed greedily into pieces that fit, of whole paragraphs and code blocks where they fit
+        (counted in one batch); a block too large alone is cut, and its last part may take what follows."""
+        ends = _block_ends(text)
+        blocks = [text[start:end] for start, end in zip([0, *ends], ends) if end > start]
+        pieces, current, current_tokens = [], "", 0
+        for block, tokens in zip(blocks, self._count_short(blocks, max_chars)):
+            if tokens is None or tokens > max_tokens:
+                fence = _FENCE_OPENING.match(block)
+                fenced = fence and self._split_fence(block, fence.group(1), max_tokens, max_chars)
+                *done, last = fenced or self._split(block, 0, max_tokens, max_chars)
+                pieces += [current, *done]
+                current, current_tokens = last, self.counter.count([last])[0]
+            elif current_tokens + tokens <= max_tokens and len(current) + len(block) <= max_chars:
+                current, current_tokens = current + block, current_tokens + tokens
+            else:
+                pieces.append(current)
+                current, current_tokens = block, tokens
+        return [trimmed for piece in [*pieces, current] if (trimmed := _trim(piece))]
+
+    def _split(
+        self, text: str, level: int, max_tokens: int, max_chars: int, first_fit: int | None = None
+    ) -> list[str]:
+        """`text` cut into pieces that fit, each of as many whole parts between `_BOUNDARIES[level]` as fit; a part
+        too large alone is cut at the next boundaries. `first_fit`: how much of `text` fits, when known."""
+        if level == len(_BOUNDARIES):
+            return self._hard_split(text, max_tokens, max_chars, first_fit)
+        ends = [match.end() for match in _BOUNDARIES[level].finditer(text)] + [len(text)]
+        pieces, start = [], 0
+        while start < len(text):
+            fitting = first_fit if start == 0 and first_fit else self._fitting_end(text, start, max_tokens, max_chars)
+            last_fitting_end = ends[bisect_right(ends, fitting) - 1] if ends[0] <= fitting else 0
+            if last_fitting_end > start:
+                pieces.append(text[start:last_fitting_end])
+                start = last_fitting_end
+                continue
+            part_end = ends[bisect_right(ends, start)]  # the part from `start` is too large alone
+            *done, last = self._split(text[start:part_end], level + 1, max_tokens, max_chars, fitting - start)
+            pieces += done
+            if done:  # the last part may share a piece with the parts that follow
+                start = part_end - len(last)
+            else:
+                pieces.append(last)
+                start = part_end
+        return pieces
+
+    def _fitting_end(self, text: str, start: int, max_tokens: int, max_chars: int) -> int:
+        """Where the longest run of text from `start` that fits ends (at most `max_chars` on). Tokenizes a window
+        a little longer than the last run that fit, widening it while all of it fits."""
+        window = min(self.window_hint, max_chars)
+        while True:
+            end = min(start + window, len(text))
+            fitting = start + self.counter.prefix_chars(text[start:end], max_tokens)
+            if fitting < end or end == len(text) or window == max_chars:
+                if end < len(text):
+                    self.window_hint = max(64, (fitting - start) * 5 // 4)
+                return fitting
+            window = min(2 * window, max_chars)
+
+    def _hard_split(self, text: str, max_tokens: int, max_chars: int, first_fit: int | None) -> list[str]:
+        """`text` cut at token boundaries, each piece at most `max_chars` long (a run of Thai is one token)."""
+        pieces, start = [], 0
+        while start < len(text):
+            fitting = first_fit if start == 0 and first_fit else self._fitting_end(text, start, max_tokens, max_chars)
+            pieces.append(text[start : _cluster_start(text, start, fitting)])
+            start += len(pieces[-1])
+        # A cut can change how the text around it is tokenized (WordPiece makes a whole word [UNK] when one of
+        # its characters is unknown), so a piece that no longer fits alone is cut again.
+        fitting_pieces = []
+        for piece, tokens in zip(pieces, self.counter.count(pieces)):
+            too_many = tokens > max_tokens and len(piece) > 1
+            fitting_pieces += self._hard_split(piece, max_tokens, max_chars, None) if too_many else [piece]
+        return fitting_pieces
+
+    def _split_fence(self, block: str, fence: str, max_tokens: int, max_chars: int) -> list[str]:
+        """A code block cut at lines, each part in its own fence; [] when the fence lines leave too little room."""
+        opening, _, code = block.partition("\n")
+        opening += "\n"
+        closing = code.rstrip().rpartition("\n")[2]
+        closed = _is_fence_closing(closing, fence)
+        if closed:
+            code = code.rstrip()[: -len(closing)]
+        closing = (closing.strip() if closed else fence) + "\n"
+        fence_tokens = sum(self.counter.count([opening, closing]))
+        if fence_tokens > max_tokens // 2 or len(opening + closing) > max_chars // 2:
+            return []
+        lines = self._split(code, 0, max_tokens - fence_tokens, max_chars - len(opening + closing) - 1)
+        return [opening + _trim(line) + "\n" + closing for line in lines]
+
+    def _breadcrumb(self, headings: tuple[str, ...]) -> str:
+        """"Title > H1 > H2", or when too long "Title > … > H5 > H6" keeping the innermost headings that fit."""
+        max_tokens, max_chars = self.max_tokens // 3, self.max_chars // 3
+        title = self.note.title
+        if headings and headings[0].casefold() == title.casefold():
+            headings = headings[1:]  # a first heading that repeats the file name adds nothing: "Note > Note > H2"
+        candidates = [" > ".join([title, *headings])]
+        candidates += [" > ".join([title, "…", *headings[-keep:]]) for keep in range(len(headings) - 1, 0, -1)]
+        for candidate, tokens in zip(candidates, self._count_short(candidates, max_chars)):
+            if tokens is not None and tokens <= max_tokens:
+                return candidate
+        # Even the title and the innermost heading are too long: give the title half, the heading what is left.
+        parts = [self._shorten(title, max_tokens // 2, max_chars // 2), *(["…"] if len(headings) > 1 else [])]
+        return self._shorten(" > ".join([*parts, *headings[-1:]]), max_tokens, max_chars)
+
+    def _shorten(self, text: str, max_tokens: int, max_chars: int) -> str:
+        """`text`, or its longest prefix that fits with an ellipsis after it."""
+        if len(text) <= max_chars and self.counter.count([text])[0] <= max_tokens:
+            return text
+        cut = min(self.counter.prefix_chars(text[:max_chars], max_tokens - 1), max_chars - 1)
+        while True:
+            short = text[:cut].rstrip() + "…"
+            if cut == 0 or len(short) <= max_chars and self.counter.count([short])[0] <= max_tokens:
+                return short
+            cut -= max(1, cut // 4)
+
+
+def _context_line(note: Note) -> str:
+    parts = []
+    if note.aliases:
+        parts.append(f"Aliases: {', '.join(note.aliases)}.")
+    if note.tags:
+        parts.append("Tags: " + ", ".join(f"#{tag}" for tag in note.tags))
+    return " ".join(parts)
+
+
+def _trim(text: str) -> str:
+    """Text without trailing whitespace or leading blank lines (an indented first line keeps its indent)."""
+    text = text.rstrip()
+    return text[_LEADING_BLANK_LINES.match(text).end() :]
+
+
+def _is_fence_closing(line: str, fence: str) -> bool:
+    return line.strip().startswith(fence) and not line.strip().strip(fence[0])
+
+
+def _block_ends(text: str) -> list[int]:
+    """Where the paragraphs (cut after blank lines) and fenced code blocks (kept whole) of `text` end."""
+    ends, offset, fence = [], 0, None
+    for line in text.splitlines(keepends=True):
+        if fence is None and (opening := _FENCE_OPENING.match(line)):
+            ends.append(offset)
+            fence = opening.group(1)
+        elif fence is not None and _is_fence_closing(line, fence):
+            ends.append(offset + len(line))
+            fence = None
+        elif fence is None and not line.strip():  # a blank line ends a paragraph
+            ends.append(offset + len(line))
+        offset += len(line)
+    return ends + [len(text)]
+
+
+def _cluster_start(text: str, start: int, cut: int) -> int:
+    """`cut` moved back (not to `start`) so it does not separate a combining mark from its base character."""
+    while cut > start + 1 and cut < len(text) and unicodedata.category(text[cut]).startswith("M"):
+        cut -= 1
+    return cut
+
+
+def _common_length(a: tuple[str, ...], b: tuple[str, ...]) -> int:
+    return next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
+
+
+def _merge_bodies(sections: list[Section]) -> tuple[tuple[str, ...], str]:
+    """The headings the sections share, and their texts joined, each under its own deeper headings."""
+    shared = sections[0].headings
+    for section in sections[1:]:
+        shared = shared[: _common_length(shared, section.headings)]
+    parts, previous = [], shared
+    for section in sections:
+        path = section.headings
+        # Heading lines from where this path leaves the previous one; a repeated heading is shown again.
+        new_from = len(path) - 1 if path == previous and parts else _common_length(previous, path)
+        heading_lines = [f"{'#' * (depth + 1)} {path[depth]}" for depth in range(max(new_from, len(shared)), len(path))]
+        parts.append("\n".join([*heading_lines, section.text]))
+        previous = path
+    return shared, "\n\n".join(parts)
