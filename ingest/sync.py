@@ -21,7 +21,7 @@ from typing import Callable
 
 import numpy as np
 
-from ingest.chunking import Chunk, chunk_note
+from ingest.chunking import CHUNKER_VERSION, Chunk, chunk_note
 from ingest.embedder import Embedder, ModelFiles
 from ingest.index import Index
 from ingest.manifest import FileRecord, ProblemRecord
@@ -83,10 +83,11 @@ class Syncer:
         self.model = model
         self.embedder = embedder
         self.options = options
-        self._chunking = f"{PARSER_VERSION}/{options.chunk_tokens}/{options.min_chunk_tokens}"
+        self._chunking = f"{PARSER_VERSION}/{CHUNKER_VERSION}/{options.chunk_tokens}/{options.min_chunk_tokens}"
 
     def run(self, progress: Progress | None = None) -> SyncSummary:
         started = time.monotonic()
+        embedded_before = self.embedder.texts_embedded
         manifest = self.index.manifest
         summary = SyncSummary()
         scan = scan_vault(self.vault, self.options.include, self.options.exclude, self.options.obsidian_ignore,
@@ -132,7 +133,7 @@ class Syncer:
             (summary.skipped if prob.kind == "skipped" else summary.failed).append({"path": prob.path, "reason": prob.reason})
         summary.files_total = len(manifest.files())
         summary.chunks_total = self.index.store.count()
-        summary.embedded = self.embedder.texts_embedded
+        summary.embedded = self.embedder.texts_embedded - embedded_before
         summary.seconds = round(time.monotonic() - started, 3)
         return summary
 

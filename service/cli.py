@@ -18,8 +18,8 @@ from config.settings import Settings, load_settings
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="A private, local-first assistant for your Obsidian vault.")
-out = Console()
-err = Console(stderr=True)
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 
 ConfigOpt = Annotated[Optional[Path], typer.Option("--config", help="Settings file (TOML).", show_default=False)]
 VaultOpt = Annotated[Optional[Path], typer.Option("--vault", help="The Obsidian vault folder.", show_default=False)]

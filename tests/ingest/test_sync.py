@@ -56,7 +56,7 @@ def test_first_run_indexes_every_note_and_search_finds_the_right_one(indexed, em
     assert "192.168.1.1" in top.text
     tagged = search(settings, embedder, "how long should the dough proof")[0]
     assert tagged.path == "Recipes/Sourdough.md" and tagged.tags == ["baking"]
-    assert tagged.heading == "Sourdough > Sourdough > Proofing"
+    assert tagged.heading == "Sourdough > Proofing"
 
 
 def test_rerun_with_nothing_changed_embeds_nothing(indexed, embedder):
