@@ -101,6 +101,14 @@ class DataDir:
         return WriterLock(self.path / "writer.lock", info)
 
 
+def read_lock_holder(path: Path) -> dict:
+    """What the process holding the writer lock recorded about itself ({} when unknown)."""
+    try:
+        return json.loads(path.read_text() or "{}")
+    except (OSError, ValueError):
+        return {}
+
+
 class WriterLock:
     """An exclusive flock: one writer per data dir. Released by the kernel if the process dies, even by SIGKILL."""
 
@@ -114,9 +122,11 @@ class WriterLock:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            holder = os.read(fd, 4096).decode(errors="replace")
+            holder = read_lock_holder(self.path)
             os.close(fd)
-            raise IndexBusy(f"another vaultrag process is writing this index ({self.path.parent}): {holder or 'unknown'}") from None
+            serving = f", serving http://{holder['host']}:{holder['port']}" if holder.get("port") else ""
+            raise IndexBusy(f"another vaultrag process (pid {holder.get('pid', '?')}{serving}) is already writing "
+                            f"the index of {holder.get('vault', self.path.parent)}; stop it first or use it") from None
         os.ftruncate(fd, 0)
         os.write(fd, json.dumps({"pid": os.getpid(), **self.info}).encode())
         self._fd = fd

@@ -98,6 +98,9 @@ class Manifest:
     def mark_pending(self, path: str) -> None:
         self._db.execute("UPDATE files SET state = 'pending' WHERE path = ?", (path,))
 
+    def mark_all_pending(self) -> None:
+        self._db.execute("UPDATE files SET state = 'pending'")
+
     def delete_file(self, path: str) -> None:
         self._db.execute("DELETE FROM files WHERE path = ?", (path,))
 

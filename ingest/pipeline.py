@@ -1,14 +1,15 @@
-"""One call that indexes a vault as configured: take the writer lock, open the index of the configured model,
-sync it, and make it the active index once complete (dropping the previous model's index)."""
+"""The writer side of one vault's index: take the writer lock, open the index of the configured model, sync it,
+and make it the active index once complete (dropping the previous model's index)."""
 
 from __future__ import annotations
 
 import logging
+import threading
 
 from config.errors import ConfigError
 from config.settings import Settings
 from ingest.embedder import Embedder, locate_model
-from ingest.index import DataDir, collection_name
+from ingest.index import DataDir, Index, WriterLock, collection_name
 from ingest.sync import Progress, SyncOptions, Syncer, SyncSummary
 
 log = logging.getLogger(__name__)
@@ -22,29 +23,72 @@ def sync_options(settings: Settings, max_seq_length: int, special_tokens: int) -
                        chunk_tokens=budget, min_chunk_tokens=settings.embedding.min_chunk_tokens)
 
 
-def sync_vault(settings: Settings, progress: Progress | None = None, embedder: Embedder | None = None) -> SyncSummary:
-    """Bring the index of `settings.vault` in step with the files. `embedder` may be passed to share a loaded model."""
-    vault = settings.vault_path
-    if not vault.is_dir():
-        raise ConfigError(f"vault {vault} does not exist or is not a folder (vault.path / --vault)")
-    model = embedder.files if embedder else locate_model(settings.embedding.model)
-    embedder = embedder or Embedder(model, settings.embedding.device, settings.embedding.batch_size)
-    data = DataDir(settings.data_dir, settings.store.url)
-    with data.writer_lock(vault=str(vault)):
-        name = collection_name(vault, model.model_id)
-        previous = data.active_name()
-        if previous and previous != name:
-            log.info("embedding model changed to %s: building a new index; the current one serves until it is complete",
-                     model.model_id)
-        index = data.open_index(name, model.model_id)
+class VaultIndexer:
+    """`with VaultIndexer(settings) as indexer: indexer.sync()`: the only writer of this vault's index while open.
+
+    `embedder` may be passed to share a loaded model; `lock_info` is recorded in the lock file for a second process
+    to read (the daemon puts its port there).
+    """
+
+    def __init__(self, settings: Settings, embedder: Embedder | None = None, **lock_info):
+        self.vault = settings.vault_path
+        if not self.vault.is_dir():
+            raise ConfigError(f"vault {self.vault} does not exist or is not a folder (vault.path / --vault)")
+        self.model = embedder.files if embedder else locate_model(settings.embedding.model)
+        self.embedder = embedder or Embedder(self.model, settings.embedding.device, settings.embedding.batch_size)
+        self.data = DataDir(settings.data_dir, settings.store.url)
+        self._options = sync_options(settings, self.model.max_seq_length, self.model.tokens.special_tokens)
+        self._lock: WriterLock = self.data.writer_lock(vault=str(self.vault), **lock_info)
+        self._index: Index | None = None
+
+    def __enter__(self) -> "VaultIndexer":
+        self._lock.__enter__()
         try:
-            options = sync_options(settings, model.max_seq_length, model.tokens.special_tokens)
-            summary = Syncer(vault, index, model, embedder, options).run(progress)
-        finally:
-            index.close()
-        if previous != name:
-            data.set_active(name)
+            name = collection_name(self.vault, self.model.model_id)
+            previous = self.data.active_name()
+            if previous and previous != name:
+                log.info("embedding model changed to %s: building a new index; the current one serves until it is "
+                         "complete", self.model.model_id)
+            self._index = self.data.open_index(name, self.model.model_id)
+        except BaseException:
+            self._lock.__exit__(None, None, None)
+            raise
+        return self
+
+    def __exit__(self, *_) -> None:
+        if self._index is not None:
+            self._index.close()
+            self._index = None
+        self._lock.__exit__(None, None, None)
+
+    @property
+    def index(self) -> Index:
+        assert self._index is not None, "use VaultIndexer in a with block"
+        return self._index
+
+    def sync(self, progress: Progress | None = None, stop: threading.Event | None = None) -> SyncSummary:
+        summary = Syncer(self.vault, self.index, self.model, self.embedder, self._options).run(progress, stop)
+        previous = self.data.active_name()
+        if previous != self.index.name and summary.complete:
+            self.data.set_active(self.index.name)
             if previous:
-                data.drop_index(previous)
-                log.info("switched to the new index for %s; the previous model's index was removed", model.model_id)
-    return summary
+                self.data.drop_index(previous)
+                log.info("switched to the new index for %s; the previous model's index was removed", self.model.model_id)
+        return summary
+
+    def forget(self, path: str | None = None) -> None:
+        """Make the next sync redo `path` (or every file, checking the store against the manifest too)."""
+        manifest = self.index.manifest
+        with manifest.transaction():
+            if path is None:
+                manifest.mark_all_pending()
+                manifest.set_meta("dirty", "1")
+            else:
+                manifest.mark_pending(path)
+                manifest.delete_problem(path)
+
+
+def sync_vault(settings: Settings, progress: Progress | None = None, embedder: Embedder | None = None) -> SyncSummary:
+    """Bring the index of `settings.vault` in step with the files, once."""
+    with VaultIndexer(settings, embedder) as indexer:
+        return indexer.sync(progress)

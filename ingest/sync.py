@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -32,6 +33,11 @@ from ingest.vault import FileStat, NoteUnreadable, read_note, scan_vault
 log = logging.getLogger(__name__)
 
 BATCH_CHUNKS = 512  # chunks embedded and written per step; bounds memory and the work a crash can lose
+EMBED_STEP = 64  # texts encoded between checks for a stop request: a shutdown waits for one step at most
+
+
+class _Stopped(Exception):
+    """A stop was requested while a batch was being embedded; nothing of that batch was written."""
 
 
 @dataclass(frozen=True)
@@ -58,9 +64,18 @@ class SyncSummary:
     files_total: int = 0
     chunks_total: int = 0
     seconds: float = 0.0
+    complete: bool = True  # False when stopped early (shutdown): the rest is done by the next sync
 
 
-Progress = Callable[[int, int, int], None]  # (files done, files to do, chunks written)
+@dataclass(frozen=True)
+class SyncProgress:
+    files_found: int  # notes in the vault, indexable or not
+    files_todo: int  # new, changed or redone files this run
+    files_done: int
+    chunks_written: int
+
+
+Progress = Callable[[SyncProgress], None]
 
 
 @dataclass
@@ -83,9 +98,11 @@ class Syncer:
         self.model = model
         self.embedder = embedder
         self.options = options
+        self._stop: threading.Event | None = None
         self._chunking = f"{PARSER_VERSION}/{CHUNKER_VERSION}/{options.chunk_tokens}/{options.min_chunk_tokens}"
 
-    def run(self, progress: Progress | None = None) -> SyncSummary:
+    def run(self, progress: Progress | None = None, stop: threading.Event | None = None) -> SyncSummary:
+        """Apply the difference. With `stop` set, it returns after the batch in hand, leaving a consistent index."""
         started = time.monotonic()
         embedded_before = self.embedder.texts_embedded
         manifest = self.index.manifest
@@ -113,20 +130,31 @@ class Syncer:
                 todo.append(f)
         gone = [p for p in records if p not in on_disk]
 
+        found = len(scan.files) + len(scan.problems)
+        if progress:
+            progress(SyncProgress(found, len(todo), 0, 0))
         new_hashes: set[str] = set()
         chunks_written = 0
-        for files_read, batch in self._batches(todo, records, summary):
-            chunks_written += self._apply(batch, records, summary)
-            new_hashes.update(p.content_hash for p in batch if p.stat.path not in records)
-            if progress:
-                progress(files_read, len(todo), chunks_written)
-        summary.renamed = sum(1 for p in gone if records[p].content_hash in new_hashes)
-        summary.indexed -= summary.renamed  # a rename is reported as such, not as a new note
-        self._remove(gone, records, summary)
-        self._record_problems(scan_problems, records, summary)
+        self._stop = stop
+        try:
+            for files_read, batch in self._batches(todo, records, summary):
+                chunks_written += self._apply(batch, records, summary)
+                new_hashes.update(p.content_hash for p in batch if p.stat.path not in records)
+                if progress:
+                    progress(SyncProgress(found, len(todo), files_read, chunks_written))
+                if stop is not None and stop.is_set():
+                    raise _Stopped()
+        except _Stopped:
+            summary.complete = False
+        if summary.complete:
+            summary.renamed = sum(1 for p in gone if records[p].content_hash in new_hashes)
+            summary.indexed -= summary.renamed  # a rename is reported as such, not as a new note
+            self._remove(gone, records, summary)
+            self._record_problems(scan_problems, records, summary)
 
-        with manifest.transaction():
-            manifest.set_meta("chunking", self._chunking)
+        with manifest.transaction():  # every batch is committed: consistent even when stopped early
+            if summary.complete:
+                manifest.set_meta("chunking", self._chunking)
             manifest.set_meta("last_sync", time.strftime("%Y-%m-%dT%H:%M:%S%z"))
             manifest.set_meta("dirty", "0")
         for prob in manifest.problems().values():
@@ -180,8 +208,11 @@ class Syncer:
 
     # writing
     def _apply(self, batch: list[_Planned], records: dict[str, FileRecord], summary: SyncSummary) -> int:
+        """Embed first (interruptible, touches nothing), then pending -> store writes -> clean."""
         manifest, store = self.index.manifest, self.index.store
         paths = [p.stat.path for p in batch]
+        chunks = [c for p in batch for c in p.chunks]
+        vectors = self._vectors(chunks)
         with manifest.transaction():
             for planned in batch:
                 if planned.stat.path in records:
@@ -189,8 +220,7 @@ class Syncer:
                 else:
                     manifest.put_file(_record(planned, state="pending"))
         before = store.ids_for_paths(paths)
-        chunks = [c for p in batch for c in p.chunks]
-        store.add(chunks, self._vectors(chunks))
+        store.add(chunks, vectors)
         keep = {c.id for c in chunks}
         stale = sorted(before - keep)
         store.delete(stale)
@@ -206,9 +236,12 @@ class Syncer:
         hashes = [c.metadata["content_hash"] for c in chunks]
         known = self.index.store.vectors_by_hash(sorted(set(hashes)))
         missing = {h: c.text for h, c in zip(hashes, chunks) if h not in known}
-        if missing:
-            fresh = self.embedder.embed(list(missing.values()))
-            known.update(zip(missing.keys(), fresh))
+        todo = list(missing.items())
+        for start in range(0, len(todo), EMBED_STEP):
+            if self._stop is not None and self._stop.is_set():
+                raise _Stopped()
+            step = todo[start:start + EMBED_STEP]
+            known.update(zip([h for h, _ in step], self.embedder.embed([text for _, text in step])))
         return np.stack([known[h] for h in hashes]) if chunks else np.zeros((0, 1), np.float32)
 
     def _remove(self, paths: list[str], records: dict[str, FileRecord], summary: SyncSummary) -> None:
