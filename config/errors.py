@@ -4,7 +4,9 @@
     ├── ConfigError            (config.errors) a setting is unknown or has a bad value
     ├── ModelUnavailable       (ingest.errors) the embedding model cannot be found or loaded
     ├── StoreUnavailable       (ingest.errors) the vector store cannot be opened or reached
-    └── IndexBusy              (ingest.errors) another process is writing this index
+    ├── IndexBusy              (ingest.errors) another process is writing this index
+    ├── PortUnavailable        (service.serve) the daemon's address cannot be bound
+    └── ServiceError           (service.system_service) the user service could not be installed or queried
 
 Errors are translated only at the edges: the CLI turns each into a one-line message and exit code 1.
 """

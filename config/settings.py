@@ -59,8 +59,20 @@ class StoreSettings(_Section):
         return url.rstrip("/")
 
 
+class ServerSettings(_Section):
+    host: str = Field(default="127.0.0.1", min_length=1)
+    port: int = Field(default=8765, ge=1, le=65535)
+
+
+class WatchSettings(_Section):
+    mode: Literal["auto", "native", "polling"] = "auto"
+    poll_seconds: float = Field(default=2.0, gt=0)
+    sweep_minutes: float = Field(default=10.0, ge=0)
+
+
 class LogSettings(_Section):
     level: Literal["debug", "info", "warning", "error"] = "info"
+    file: bool = False
 
 
 class Settings(_Section):
@@ -68,6 +80,8 @@ class Settings(_Section):
     data: DataSettings = Field(default_factory=DataSettings)
     embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
     store: StoreSettings = Field(default_factory=StoreSettings)
+    server: ServerSettings = Field(default_factory=ServerSettings)
+    watch: WatchSettings = Field(default_factory=WatchSettings)
     log: LogSettings = Field(default_factory=LogSettings)
 
     @property

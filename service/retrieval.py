@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -39,6 +40,7 @@ class Searcher:
         self._settings = settings
         self._embedder = embedder
         self._index: Index | None = None
+        self._lock = threading.Lock()
 
     def search(self, query: str, k: int = 5) -> list[SearchResult]:
         index = self._active()
@@ -48,15 +50,21 @@ class Searcher:
         return [self._result(hit) for hit in index.store.query(vector, k)]
 
     def _active(self) -> Index | None:
-        if self._index is None:
-            self._index = self._data.open_active()
-        return self._index
+        """The active index, reopened when the writer has switched to a new one (a model change)."""
+        name = self._data.active_name()
+        with self._lock:
+            if self._index is None or self._index.name != name:
+                if self._index is not None:
+                    self._index.close()
+                self._index = self._data.open_active()
+            return self._index
 
     def _embedder_for(self, model_id: str) -> Embedder:
-        if self._embedder is None or self._embedder.model_id != model_id:
-            self._embedder = Embedder(locate_model(model_id), self._settings.embedding.device,
-                                      self._settings.embedding.batch_size)
-        return self._embedder
+        with self._lock:
+            if self._embedder is None or self._embedder.model_id != model_id:
+                self._embedder = Embedder(locate_model(model_id), self._settings.embedding.device,
+                                          self._settings.embedding.batch_size)
+            return self._embedder
 
     def _result(self, hit: Hit) -> SearchResult:
         meta = hit.metadata
