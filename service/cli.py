@@ -15,11 +15,14 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from config.errors import VaultragError
 from config.settings import Settings, load_settings
+from service.system_service import service_app
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="A private, local-first assistant for your Obsidian vault.")
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
+
+app.add_typer(service_app, name="service")
 
 ConfigOpt = Annotated[Optional[Path], typer.Option("--config", help="Settings file (TOML).", show_default=False)]
 VaultOpt = Annotated[Optional[Path], typer.Option("--vault", help="The Obsidian vault folder.", show_default=False)]
@@ -41,6 +44,7 @@ def _settings(config: Path | None, vault: Path | None, data_dir: Path | None) ->
 def index(config: ConfigOpt = None, vault: VaultOpt = None, data_dir: DataDirOpt = None, as_json: JsonOpt = False):
     """Bring the index in step with the vault: only new, changed, renamed and deleted notes cost work."""
     from ingest.pipeline import sync_vault
+    from ingest.sync import SyncProgress
 
     settings = _settings(config, vault, data_dir)
     with Progress(TextColumn("indexing"), BarColumn(), MofNCompleteColumn(), TextColumn("files"),
@@ -49,10 +53,10 @@ def index(config: ConfigOpt = None, vault: VaultOpt = None, data_dir: DataDirOpt
                   disable=as_json or not err.is_terminal) as bar:
         task = bar.add_task("index", total=None, chunks=0, rate="")
 
-        def progress(done: int, total: int, chunks: int) -> None:
+        def progress(p: SyncProgress) -> None:
             elapsed = bar.tasks[0].elapsed or 0
-            rate = f"{chunks / elapsed:.0f} chunks/s" if elapsed > 0 else ""
-            bar.update(task, completed=done, total=total, chunks=chunks, rate=rate)
+            rate = f"{p.chunks_written / elapsed:.0f} chunks/s" if elapsed > 0 else ""
+            bar.update(task, completed=p.files_done, total=p.files_todo, chunks=p.chunks_written, rate=rate)
 
         summary = sync_vault(settings, progress)
     if as_json:
@@ -109,9 +113,41 @@ def _print_results(results, as_json: bool) -> None:
         out.print(f"[link={r.obsidian_url}]{r.obsidian_url}[/link]\n", style="blue", highlight=False)
 
 
+@app.command()
+def serve(config: ConfigOpt = None, vault: VaultOpt = None, data_dir: DataDirOpt = None,
+          port: Annotated[Optional[int], typer.Option("--port", help="HTTP port (default 8765).", show_default=False)] = None):
+    """Run the daemon: keep the index in step with the vault and answer over HTTP until stopped."""
+    from service.serve import serve as run_daemon
+
+    run_daemon(load_settings(config, {"vault.path": str(vault) if vault else None,
+                                      "data.dir": str(data_dir) if data_dir else None, "server.port": port}))
+
+
+@app.command()
+def status(config: ConfigOpt = None, vault: VaultOpt = None, data_dir: DataDirOpt = None, as_json: JsonOpt = False):
+    """Show the running daemon's status, or the index's when no daemon runs."""
+    from service.status_client import current_status
+
+    settings = _settings(config, vault, data_dir)
+    state = current_status(settings)
+    if as_json:
+        typer.echo(json.dumps(state, ensure_ascii=False, indent=2))
+        return
+    out.print(f"[bold]{state['vault']}[/]: {state['state']}" + (f" ({state['progress']:.0%})" if state["state"] == "indexing" else ""))
+    out.print(f"{state['files_indexed']} of {state['files_total']} notes indexed, {state['files_pending']} pending, "
+              f"{state['files_failed']} skipped or failed; {state['chunks']} chunks; model {state['embedding_model'] or '-'}; "
+              f"last sync {state['last_sync'] or 'never'}")
+    for item in state["failed"]:
+        out.print(f"  {item['path']}: {item['reason']}", highlight=False, markup=False)
+
+
 def main() -> None:
     try:
         app()
     except VaultragError as exc:
         err.print(f"vaultrag: {exc}", highlight=False, markup=False)
         sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
