@@ -6,6 +6,8 @@
     ├── StoreUnavailable       (ingest.errors) the vector store cannot be opened or reached
     ├── IndexBusy              (ingest.errors) another process is writing this index
     ├── PortUnavailable        (service.serve) the daemon's address cannot be bound
+    ├── LLMError               (service.llm) the LLM server failed; LLMUnavailable (not reachable) and
+    │                          ModelNotFound (not pulled) say how to fix it
     └── ServiceError           (service.system_service) the user service could not be installed or queried
 
 Errors are translated only at the edges: the CLI turns each into a one-line message and exit code 1.

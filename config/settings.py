@@ -62,6 +62,42 @@ class StoreSettings(_Section):
 class ServerSettings(_Section):
     host: str = Field(default="127.0.0.1", min_length=1)
     port: int = Field(default=8765, ge=1, le=65535)
+    api_key: str = ""
+    public_url: str = ""
+    cors_origins: list[str] = Field(default_factory=list)
+    max_body_mb: float = Field(default=4.0, gt=0)
+    max_messages: int = Field(default=500, ge=1)
+    max_question_chars: int = Field(default=8000, ge=1)
+
+    @property
+    def is_loopback(self) -> bool:
+        return self.host in ("127.0.0.1", "::1", "localhost") or self.host.startswith("127.")
+
+    @property
+    def base_url(self) -> str:
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::") else self.host
+        return f"http://{f'[{host}]' if ':' in host else host}:{self.port}"
+
+
+class LLMSettings(_Section):
+    backend: Literal["ollama", "openai"] = "ollama"
+    model: str = Field(default="llama3.2:3b", min_length=1)
+    base_url: str = ""
+    api_key: str = ""
+    keep_alive: str = "5m"
+    auto_pull: bool = False
+    context_tokens: int = Field(default=8192, ge=512)
+    answer_tokens: int = Field(default=1024, ge=16)
+    temperature: float = Field(default=0.2, ge=0, le=2)
+    selectable: list[str] = Field(default_factory=list)
+
+
+class AnswerSettings(_Section):
+    excerpts: int = Field(default=6, ge=1, le=50)
+    min_score: float = Field(default=0.3, ge=-1, le=1)
+    rewrite_followups: bool = True
 
 
 class WatchSettings(_Section):
@@ -81,6 +117,8 @@ class Settings(_Section):
     embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
     store: StoreSettings = Field(default_factory=StoreSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
+    llm: LLMSettings = Field(default_factory=LLMSettings)
+    answer: AnswerSettings = Field(default_factory=AnswerSettings)
     watch: WatchSettings = Field(default_factory=WatchSettings)
     log: LogSettings = Field(default_factory=LogSettings)
 

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from config.errors import VaultragError
 from config.settings import Settings
 from ingest.pipeline import VaultIndexer
 from ingest.watcher import VaultWatcher
-from service import search_api, status_api
+from service import api_errors, note_links, openai_api, search_api, security, status_api
+from service.chat import ChatService
 from service.index_writer import IndexWriter
 from service.retrieval import Searcher
 from service.status import IndexStatus
@@ -19,8 +22,9 @@ from service.status import IndexStatus
 log = logging.getLogger(__name__)
 
 
-def create_app(settings: Settings, indexer: VaultIndexer) -> FastAPI:
-    """An app for a vault whose writer lock `indexer` already holds (so a second daemon never gets this far)."""
+def create_app(settings: Settings, indexer: VaultIndexer, llm_backend=None) -> FastAPI:
+    """An app for a vault whose writer lock `indexer` already holds (so a second daemon never gets this far).
+    `llm_backend` replaces the configured LLM backend (the settings pick it otherwise)."""
     status = IndexStatus(vault=str(indexer.vault), embedding_model=indexer.model.model_id)
     writer = IndexWriter(indexer, status, sweep_seconds=settings.watch.sweep_minutes * 60)
     watcher = VaultWatcher(indexer.vault, writer.request_sync, mode=settings.watch.mode,
@@ -33,6 +37,8 @@ def create_app(settings: Settings, indexer: VaultIndexer) -> FastAPI:
         status.update(watch_mode=watcher.mode_used)
         log.info("watching %s (%s events)", indexer.vault, watcher.mode_used)
         threading.Thread(target=_preload, args=(indexer,), name="model-preload", daemon=True).start()
+        threading.Thread(target=_check_llm, args=(app.state.chat.backend, settings.llm.model), name="llm-check",
+                         daemon=True).start()
         try:
             yield
         finally:
@@ -42,12 +48,26 @@ def create_app(settings: Settings, indexer: VaultIndexer) -> FastAPI:
             app.state.searcher.close()
 
     app = FastAPI(title="vaultrag", lifespan=lifespan)
+    app.state.started = time.time()
+    app.state.vault = indexer.vault
     app.state.status = status
     app.state.writer = writer
     app.state.searcher = Searcher(settings, indexer.embedder)
-    app.include_router(status_api.router)
-    app.include_router(search_api.router)
+    app.state.chat = ChatService(settings, app.state.searcher, indexer.embedder, llm_backend)
+    for module in (status_api, search_api, openai_api, note_links):
+        app.include_router(module.router)
+    api_errors.install(app)
+    security.install(app, settings.server)
     return app
+
+
+def _check_llm(backend, model: str) -> None:
+    """Say at start whether the LLM can answer (pulling the model with llm.auto_pull); answers wait for nothing."""
+    try:
+        backend.ensure_model(model)
+        log.info("LLM ready: %s (%s)", model, backend.name)
+    except VaultragError as exc:
+        log.warning("LLM not ready: %s", exc)
 
 
 def _preload(indexer: VaultIndexer) -> None:

@@ -99,6 +99,34 @@ def search(query: Annotated[Optional[str], typer.Argument(help="What to look for
         searcher.close()
 
 
+@app.command()
+def ask(question: Annotated[str, typer.Argument(help="A question about your notes.")],
+        config: ConfigOpt = None, vault: VaultOpt = None, data_dir: DataDirOpt = None):
+    """Answer QUESTION from your notes with the configured LLM, streaming, then list the sources."""
+    from service.answer import Answerer
+    from service.llm import ChatOptions, make_backend
+    from service.retrieval import Searcher
+
+    settings = _settings(config, vault, data_dir)
+    llm = settings.llm
+    backend = make_backend(llm.backend, llm.base_url, llm.api_key, llm.keep_alive, llm.auto_pull)
+    searcher = Searcher(settings)
+    try:
+        answerer = Answerer(settings, searcher, backend)
+        plan = answerer.plan([{"role": "user", "content": question}], llm.model)
+        for piece in answerer.stream(plan, llm.model, ChatOptions(temperature=llm.temperature, max_tokens=llm.answer_tokens),
+                                     sources_list=False):
+            if isinstance(piece, str):
+                out.print(piece, end="", highlight=False, markup=False)
+        out.print()
+        if plan.sources:
+            out.print("\n[bold]Sources[/]")
+        for s in plan.sources:
+            out.print(f"{s.n}. {s.heading}  [dim]{s.path}[/]  [link={s.obsidian_url}]{s.obsidian_url}[/link]", highlight=False)
+    finally:
+        searcher.close()
+
+
 def _print_results(results, as_json: bool) -> None:
     from service.retrieval import results_json
 
@@ -115,12 +143,16 @@ def _print_results(results, as_json: bool) -> None:
 
 @app.command()
 def serve(config: ConfigOpt = None, vault: VaultOpt = None, data_dir: DataDirOpt = None,
-          port: Annotated[Optional[int], typer.Option("--port", help="HTTP port (default 8765).", show_default=False)] = None):
+          port: Annotated[Optional[int], typer.Option("--port", help="HTTP port (default 8765).", show_default=False)] = None,
+          host: Annotated[Optional[str], typer.Option("--host", help="Address to bind (default 127.0.0.1).",
+                                                      show_default=False)] = None,
+          insecure: Annotated[bool, typer.Option("--insecure", help="Allow a non-loopback address without an API key.")] = False):
     """Run the daemon: keep the index in step with the vault and answer over HTTP until stopped."""
     from service.serve import serve as run_daemon
 
     run_daemon(load_settings(config, {"vault.path": str(vault) if vault else None,
-                                      "data.dir": str(data_dir) if data_dir else None, "server.port": port}))
+                                      "data.dir": str(data_dir) if data_dir else None, "server.port": port,
+                                      "server.host": host}), insecure=insecure)
 
 
 @app.command()

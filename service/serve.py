@@ -11,7 +11,7 @@ import sys
 
 import uvicorn
 
-from config.errors import VaultragError
+from config.errors import ConfigError, VaultragError
 from config.settings import Settings
 from ingest.pipeline import VaultIndexer
 from service.app import create_app
@@ -49,10 +49,13 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def serve(settings: Settings) -> None:
+def serve(settings: Settings, insecure: bool = False) -> None:
     """Run until SIGTERM or SIGINT; then finish the batch in hand, flush and return (exit code 0)."""
     configure_logging(settings, settings.log.file)
     host, port = settings.server.host, settings.server.port
+    if not settings.server.is_loopback and not settings.server.api_key and not insecure:
+        raise ConfigError(f"refusing to serve your notes on {host} without an API key: set server.api_key "
+                          "(clients then send 'Authorization: Bearer <key>'), bind 127.0.0.1, or pass --insecure")
     with VaultIndexer(settings, host=host, port=port) as indexer:
         sock = bind(host, port)
         log.info("vaultrag starting: vault %s, data %s, embedding model %s, http://%s:%d", indexer.vault,

@@ -19,6 +19,7 @@ class IndexStatus:
     files_failed: int = 0
     chunks: int = 0
     last_sync: str | None = None
+    last_sync_seconds: float | None = None
     failed: list[dict] = field(default_factory=list)  # [{"path", "reason"}], skipped and failed files
     progress: float = 0.0
     error: str | None = None  # why the last sync failed, when state is "error"
@@ -59,6 +60,7 @@ class IndexStatus:
             self.chunks = summary.chunks_total
             self.failed = failed
             self.last_sync = when
+            self.last_sync_seconds = summary.seconds
             self.progress = 1.0 if summary.complete else self.progress
             self.error = None
             self.embedded_since_start += summary.embedded

@@ -1,0 +1,251 @@
+"""The OpenAI-compatible API of a real daemon, answering with a real model (SmolLM2 behind the Ollama-protocol test
+server), driven by the official `openai` SDK, raw HTTP shaped like Open WebUI's requests, and the README's curls."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import subprocess
+from pathlib import Path
+
+import httpx
+import openai
+import pytest
+
+from tests.e2e.conftest import VAULTRAG, free_port
+
+pytestmark = pytest.mark.slow
+KEY = "test-key-3f9a"
+README = Path(__file__).resolve().parents[2] / "README.md"
+NOTES = {
+    "Home/Network.md": "# Home network\n\n## Router\nThe wifi router lives at 192.168.50.1; the admin password is on "
+                       "the sticker under it.\n",
+    "Recipes/Pancakes.md": "# Pancakes\nMix 200 g flour, 2 eggs and 300 ml milk, rest the batter for 30 minutes.\n",
+}
+
+
+@pytest.fixture(scope="module")
+def vault(tmp_path_factory):
+    root = tmp_path_factory.mktemp("chat") / "vault"
+    for rel, text in NOTES.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    return root
+
+
+@pytest.fixture(scope="module")
+def daemon(vault, ollama_server, tmp_path_factory):
+    """One daemon for the module: API key on, the Ollama backend at the test server, one extra selectable model."""
+    from tests.e2e.conftest import Daemon, wait_for
+
+    port = free_port()
+    log = tmp_path_factory.mktemp("chat-log") / "daemon.log"
+    env = {**os.environ, "VAULTRAG_SERVER__API_KEY": KEY, "VAULTRAG_LLM__BASE_URL": ollama_server.url,
+           "VAULTRAG_LLM__MODEL": ollama_server.model, "VAULTRAG_LLM__SELECTABLE": json.dumps([ollama_server.model]),
+           "VAULTRAG_LLM__CONTEXT_TOKENS": "2048", "VAULTRAG_LLM__ANSWER_TOKENS": "32",
+           "VAULTRAG_ANSWER__EXCERPTS": "2"}
+    proc = subprocess.Popen([VAULTRAG, "serve", "--vault", str(vault), "--data-dir", str(log.parent / "data"),
+                             "--port", str(port)], stdout=subprocess.DEVNULL, stderr=open(log, "w"), env=env)
+    d = Daemon(proc, f"http://127.0.0.1:{port}", log)
+
+    def healthy():
+        try:
+            return httpx.get(d.url + "/health", timeout=2).status_code == 200
+        except httpx.HTTPError:
+            assert proc.poll() is None, d.log()
+            return False
+    wait_for(healthy, 60, what="/health")
+    wait_for(lambda: httpx.get(d.url + "/api/status", headers=auth()).json()["state"] == "ready", 60, what="ready")
+    yield d
+    proc.terminate()
+    proc.wait(15)
+
+
+def auth() -> dict:
+    return {"Authorization": f"Bearer {KEY}"}
+
+
+def sse_events(response: httpx.Response) -> list:
+    """The stream as a list: parsed JSON for each `data:` line, ":" for each comment line, "[DONE]" at the end."""
+    events = []
+    for line in response.iter_lines():
+        if line.startswith(":"):
+            events.append(":")
+        elif line.startswith("data: "):
+            data = line[6:]
+            events.append(data if data == "[DONE]" else json.loads(data))
+    return events
+
+
+def test_models_lists_the_vault_and_selectable_llms(daemon, ollama_server):
+    models = httpx.get(daemon.url + "/v1/models", headers=auth()).json()
+    assert models["object"] == "list"
+    assert [m["id"] for m in models["data"]] == ["vaultrag", f"vaultrag/{ollama_server.model}"]
+    assert all(m["object"] == "model" and m["owned_by"] == "vaultrag" for m in models["data"])
+
+
+def test_auth_required_on_api_but_not_health(daemon):
+    for path in ("/v1/models", "/api/status"):
+        refused = httpx.get(daemon.url + path)
+        assert refused.status_code == 401
+        assert refused.json()["error"]["code"] == "invalid_api_key"
+        assert httpx.get(daemon.url + path, headers={"Authorization": "Bearer wrong"}).status_code == 401
+    assert httpx.get(daemon.url + "/health").json() == {"status": "ok"}
+
+
+def test_openai_sdk_non_streaming(daemon):
+    client = openai.OpenAI(base_url=daemon.url + "/v1", api_key=KEY)
+    answer = client.chat.completions.create(model="vaultrag", temperature=0, max_tokens=24, seed=1,
+                                            messages=[{"role": "user", "content": "What is the wifi router's IP?"}])
+    assert answer.object == "chat.completion" and answer.id.startswith("chatcmpl-")
+    text = answer.choices[0].message.content
+    assert answer.choices[0].message.role == "assistant"
+    assert "**Sources**" in text and f"{daemon.url}/open/Home/Network.md?heading=Router" in text
+    assert answer.usage.prompt_tokens > 0 and answer.usage.completion_tokens > 0
+    assert answer.usage.total_tokens == answer.usage.prompt_tokens + answer.usage.completion_tokens
+    assert answer.choices[0].finish_reason in ("stop", "length")
+
+
+def test_openai_sdk_streaming_with_usage(daemon):
+    client = openai.OpenAI(base_url=daemon.url + "/v1", api_key=KEY)
+    stream = client.chat.completions.create(
+        model="vaultrag", stream=True, stream_options={"include_usage": True}, temperature=0, max_tokens=16,
+        messages=[{"role": "user", "content": [{"type": "text", "text": "How long does the pancake batter rest?"}]}])
+    chunks = list(stream)
+    with_choices = [c for c in chunks if c.choices]
+    assert with_choices[0].choices[0].delta.role == "assistant"
+    text = "".join(c.choices[0].delta.content or "" for c in with_choices)
+    assert "Recipes/Pancakes.md" in text and "**Sources**" in text
+    assert with_choices[-1].choices[0].finish_reason in ("stop", "length")
+    assert chunks[-1].usage is not None and chunks[-1].usage.completion_tokens > 0
+    assert len({c.id for c in chunks}) == 1
+
+
+def test_open_webui_shaped_request_streams_sources_keepalive_and_done(daemon):
+    tools = [{"type": "function", "function": {"name": f"tool_{i}", "description": "x" * 200,
+                                               "parameters": {"type": "object", "properties": {}}}} for i in range(36)]
+    body = {"model": "vaultrag", "stream": True, "stream_options": {"include_usage": True}, "tools": tools,
+            "tool_choice": "auto", "user": "someone", "metadata": {"chat_id": "c1"}, "temperature": 0,
+            "max_tokens": 12, "messages": [{"role": "system", "content": "Be brief."},
+                                           {"role": "user", "content": "Where is the router password?"}]}
+    with httpx.stream("POST", daemon.url + "/v1/chat/completions", json=body, headers=auth(), timeout=120) as response:
+        assert response.status_code == 200 and response.headers["content-type"].startswith("text/event-stream")
+        events = sse_events(response)
+    assert events[-1] == "[DONE]"
+    data = [e for e in events if isinstance(e, dict)]
+    assert data[0]["choices"][0]["delta"]["role"] == "assistant"
+    sources = [e["event"]["data"] for e in data if "event" in e]
+    assert sources and sources[0]["source"]["url"].startswith(daemon.url + "/open/")
+    assert sources[0]["document"] and sources[0]["metadata"][0]["path"] == "Home/Network.md"
+    assert all(e["object"] == "chat.completion.chunk" for e in data)
+    assert "usage" in data[-1] and data[-1]["choices"] == []
+
+
+def test_task_prompts_go_straight_to_the_llm(daemon):
+    answer = httpx.post(daemon.url + "/v1/chat/completions", headers=auth(), timeout=120, json={
+        "model": "vaultrag", "temperature": 0, "max_tokens": 8,
+        "messages": [{"role": "user", "content": "### Task:\nGenerate a concise title for the chat.\n"
+                                                 "### Chat History:\nUSER: wifi router"}]}).json()
+    assert "Sources" not in answer["choices"][0]["message"]["content"] and answer["sources"] == []
+
+
+def test_nothing_relevant_says_so(daemon):
+    answer = httpx.post(daemon.url + "/v1/chat/completions", headers=auth(), timeout=120, json={
+        "model": "vaultrag", "messages": [{"role": "user", "content": "Who won the 1954 football world cup final?"}]}).json()
+    assert answer["choices"][0]["message"]["content"] == "I couldn't find anything about this in your notes."
+
+
+def test_errors_in_openai_format(daemon):
+    post = lambda **kw: httpx.post(daemon.url + "/v1/chat/completions", headers={**auth(), **kw.pop("headers", {})},
+                                   timeout=60, **kw)
+    bad_json = post(content=b"{not json", headers={"Content-Type": "application/json"})
+    assert bad_json.status_code == 400 and "not valid JSON" in bad_json.json()["error"]["message"]
+    wrong_type = post(json={"model": "vaultrag", "messages": "hello"})
+    assert wrong_type.status_code == 400 and wrong_type.json()["error"]["message"].startswith("messages")
+    unknown = post(json={"model": "gpt-4", "messages": [{"role": "user", "content": "hi"}]})
+    assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "model_not_found"
+    too_many = post(json={"model": "vaultrag", "messages": [{"role": "user", "content": "hi"}] * 501})
+    assert too_many.status_code == 400 and "server.max_messages" in too_many.json()["error"]["message"]
+    too_long = post(json={"model": "vaultrag", "messages": [{"role": "user", "content": "x" * 9000}]})
+    assert too_long.status_code == 400 and "max_question_chars" in too_long.json()["error"]["message"]
+    huge = post(content=b"{" + b" " * 5_000_000 + b"}", headers={"Content-Type": "application/json"})
+    assert huge.status_code == 413 and huge.json()["error"]["code"] == "request_too_large"
+
+
+def test_missing_model_names_the_pull_command(daemon, ollama_server):
+    ollama_server.installed.discard(ollama_server.model)
+    try:
+        answer = httpx.post(daemon.url + "/v1/chat/completions", headers=auth(), timeout=60, json={
+            "model": "vaultrag", "messages": [{"role": "user", "content": "What is the wifi router's IP?"}]})
+        assert answer.status_code == 404
+        assert f"ollama pull {ollama_server.model}" in answer.json()["error"]["message"]
+        with httpx.stream("POST", daemon.url + "/v1/chat/completions", headers=auth(), timeout=60, json={
+                "model": "vaultrag", "stream": True,
+                "messages": [{"role": "user", "content": "What is the wifi router's IP?"}]}) as response:
+            events = sse_events(response)
+        assert events[-1] == "[DONE]"
+        assert "ollama pull" in events[-2]["error"]["message"]
+    finally:
+        ollama_server.installed.add(ollama_server.model)
+
+
+def test_embeddings(daemon):
+    got = httpx.post(daemon.url + "/v1/embeddings", headers=auth(), json={"input": ["one", "two"]}).json()
+    assert got["object"] == "list" and [d["index"] for d in got["data"]] == [0, 1]
+    assert len(got["data"][0]["embedding"]) == 384 and got["usage"]["prompt_tokens"] == 2
+
+
+def test_open_links_redirect_into_obsidian_only_for_notes_in_the_vault(daemon):
+    hop = httpx.get(daemon.url + "/open/Home/Network.md?heading=Router")
+    assert hop.status_code == 307
+    assert hop.headers["location"] == "obsidian://open?vault=vault&file=Home%2FNetwork%23Router"
+    for evil in ("/open/../../etc/passwd", "/open/%2e%2e/%2e%2e/etc/passwd", "/open/Home/missing.md",
+                 "/open//etc/passwd"):
+        assert httpx.get(daemon.url + evil).status_code == 404, evil
+
+
+def test_readme_curl_examples_work(daemon):
+    commands = [c for c in re.findall(r"^(curl .+)$", README.read_text(), flags=re.M) if "127.0.0.1:8765" in c]
+    assert len(commands) >= 4, "the README shows curl examples for models, chat (both ways) and search"
+    for command in commands:
+        command = command.replace("http://127.0.0.1:8765", daemon.url).replace("$VAULTRAG_API_KEY", KEY)
+        result = subprocess.run(["bash", "-c", command], capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0, (command, result.stderr)
+        assert '"error":{' not in result.stdout.replace(" ", ""), (command, result.stdout)
+        assert result.stdout.strip(), command
+
+
+def test_ollama_down_is_a_clear_error_and_models_still_answer(vault, tmp_path):
+    port, dead = free_port(), free_port()
+    env = {**os.environ, "VAULTRAG_LLM__BASE_URL": f"http://127.0.0.1:{dead}"}
+    proc = subprocess.Popen([VAULTRAG, "serve", "--vault", str(vault), "--data-dir", str(tmp_path / "d"), "--port",
+                             str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    try:
+        from tests.e2e.conftest import wait_for
+        url = f"http://127.0.0.1:{port}"
+        wait_for(lambda: _ok(url + "/health"), 60, what="/health")
+        assert httpx.get(url + "/v1/models").json()["data"][0]["id"] == "vaultrag"
+        wait_for(lambda: httpx.get(url + "/api/status").json()["state"] == "ready", 60, what="ready")
+        answer = httpx.post(url + "/v1/chat/completions", timeout=60, json={
+            "model": "vaultrag", "messages": [{"role": "user", "content": "What is the wifi router's IP?"}]})
+        assert answer.status_code == 503
+        message = answer.json()["error"]["message"]
+        assert f"127.0.0.1:{dead}" in message and "ollama serve" in message
+    finally:
+        proc.terminate()
+        proc.wait(15)
+
+
+def test_non_loopback_bind_needs_a_key_or_insecure(vault, tmp_path):
+    refused = subprocess.run([VAULTRAG, "serve", "--vault", str(vault), "--data-dir", str(tmp_path / "d"), "--host",
+                              "0.0.0.0", "--port", str(free_port())], capture_output=True, text=True, timeout=60)
+    assert refused.returncode == 1 and "refusing to serve your notes on 0.0.0.0 without an API key" in refused.stderr
+
+
+def _ok(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
