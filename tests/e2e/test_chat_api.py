@@ -43,7 +43,7 @@ def daemon(vault, ollama_server, tmp_path_factory):
     port = free_port()
     log = tmp_path_factory.mktemp("chat-log") / "daemon.log"
     env = {**os.environ, "VAULTRAG_SERVER__API_KEY": KEY, "VAULTRAG_LLM__BASE_URL": ollama_server.url,
-           "VAULTRAG_LLM__MODEL": ollama_server.model, "VAULTRAG_LLM__SELECTABLE": json.dumps([ollama_server.model]),
+           "VAULTRAG_LLM__MODEL": ollama_server.model, "VAULTRAG_LLM__SELECTABLE": json.dumps([ollama_server.model, "crash-midstream"]),
            "VAULTRAG_LLM__CONTEXT_TOKENS": "2048", "VAULTRAG_LLM__ANSWER_TOKENS": "32",
            "VAULTRAG_ANSWER__EXCERPTS": "2"}
     proc = subprocess.Popen([VAULTRAG, "serve", "--vault", str(vault), "--data-dir", str(log.parent / "data"),
@@ -82,7 +82,8 @@ def sse_events(response: httpx.Response) -> list:
 def test_models_lists_the_vault_and_selectable_llms(daemon, ollama_server):
     models = httpx.get(daemon.url + "/v1/models", headers=auth()).json()
     assert models["object"] == "list"
-    assert [m["id"] for m in models["data"]] == ["vaultrag", f"vaultrag/{ollama_server.model}"]
+    assert [m["id"] for m in models["data"]] == ["vaultrag", f"vaultrag/{ollama_server.model}",
+                                                 "vaultrag/crash-midstream"]
     assert all(m["object"] == "model" and m["owned_by"] == "vaultrag" for m in models["data"])
 
 
@@ -189,6 +190,62 @@ def test_missing_model_names_the_pull_command(daemon, ollama_server):
         assert "ollama pull" in events[-2]["error"]["message"]
     finally:
         ollama_server.installed.add(ollama_server.model)
+
+
+def test_follow_up_is_rewritten_into_a_standalone_query(daemon, ollama_server):
+    before = len(ollama_server.requests)
+    answer = httpx.post(daemon.url + "/v1/chat/completions", headers=auth(), timeout=120, json={
+        "model": "vaultrag", "temperature": 0, "max_tokens": 12, "messages": [
+            {"role": "user", "content": "What is the wifi router's IP?"},
+            {"role": "assistant", "content": "It is 192.168.50.1 [1]."},
+            {"role": "user", "content": "and where is its password?"}]})
+    assert answer.status_code == 200
+    calls = ollama_server.requests[before:]
+    assert len(calls) == 2  # the rewrite, then the answer
+    assert calls[0]["options"]["temperature"] == 0 and calls[0]["options"]["num_predict"] == 48
+
+
+def test_llm_dying_mid_stream_ends_with_an_error_chunk_and_done(daemon):
+    with httpx.stream("POST", daemon.url + "/v1/chat/completions", headers=auth(), timeout=60, json={
+            "model": "vaultrag/crash-midstream", "stream": True,
+            "messages": [{"role": "user", "content": "What is the wifi router's IP?"}]}) as response:
+        events = sse_events(response)
+    assert events[-1] == "[DONE]"
+    error = events[-2]["error"]
+    assert error["code"] == "llm_unavailable" and "ollama serve" in error["message"]
+    assert any(isinstance(e, dict) and e.get("choices") and e["choices"][0]["delta"].get("content") for e in events)
+
+
+def test_ask_streams_an_answer_with_sources(vault, ollama_server, tmp_path):
+    env = {**os.environ, "VAULTRAG_LLM__BASE_URL": ollama_server.url, "VAULTRAG_LLM__MODEL": ollama_server.model,
+           "VAULTRAG_LLM__ANSWER_TOKENS": "16", "VAULTRAG_DATA__DIR": str(tmp_path / "d")}
+    assert subprocess.run([VAULTRAG, "index", "--vault", str(vault)], env=env, capture_output=True).returncode == 0
+    asked = subprocess.run([VAULTRAG, "ask", "How long does the pancake batter rest?", "--vault", str(vault)],
+                           env=env, capture_output=True, text=True, timeout=120)
+    assert asked.returncode == 0, asked.stderr
+    assert "Sources" in asked.stdout and "Recipes/Pancakes.md" in asked.stdout
+    assert "obsidian://open?vault=vault&file=Recipes%2FPancakes" in asked.stdout
+
+
+def test_openai_backend_end_to_end(vault, llama_server, tmp_path):
+    from tests.e2e.conftest import wait_for
+
+    port = free_port()
+    env = {**os.environ, "VAULTRAG_LLM__BACKEND": "openai", "VAULTRAG_LLM__BASE_URL": llama_server,
+           "VAULTRAG_LLM__MODEL": "smollm2", "VAULTRAG_LLM__ANSWER_TOKENS": "16"}
+    proc = subprocess.Popen([VAULTRAG, "serve", "--vault", str(vault), "--data-dir", str(tmp_path / "d"), "--port",
+                             str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_for(lambda: _ok(url + "/health"), 60, what="/health")
+        wait_for(lambda: httpx.get(url + "/api/status").json()["state"] == "ready", 60, what="ready")
+        client = openai.OpenAI(base_url=url + "/v1", api_key="unused")
+        answer = client.chat.completions.create(model="vaultrag", temperature=0, messages=[
+            {"role": "user", "content": "What is the wifi router's IP?"}])
+        assert answer.usage.completion_tokens > 0 and "Home/Network.md" in answer.choices[0].message.content
+    finally:
+        proc.terminate()
+        proc.wait(15)
 
 
 def test_embeddings(daemon):
