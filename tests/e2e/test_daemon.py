@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import random
 import signal
+import subprocess
 import time
 
 import chromadb
@@ -12,7 +14,7 @@ from chromadb.config import Settings as ChromaSettings
 
 from ingest.index import DataDir
 from ingest.pipeline import sync_vault
-from tests.e2e.conftest import wait_for
+from tests.e2e.conftest import VAULTRAG, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -130,7 +132,7 @@ def test_sigterm_mid_index_exits_cleanly_and_quickly(write_vault, start_daemon):
     assert "shutting down" in daemon.log() and "vaultrag stopped" in daemon.log()
 
 
-def test_status_and_reindex_endpoints(write_vault, start_daemon):
+def test_status_and_reindex_endpoints(write_vault, start_daemon, tmp_path):
     vault = write_vault({"a.md": "alpha note", "bin.md": b"\x00\x01binary"})
     daemon = start_daemon(vault)
     status = daemon.wait_ready()
@@ -143,3 +145,10 @@ def test_status_and_reindex_endpoints(write_vault, start_daemon):
     assert daemon.post("/api/reindex").json() == {"queued": "all"}
     wait_for(lambda: daemon.status()["state"] == "ready", what="the re-index")
     assert daemon.search("alpha", 1)[0]["path"] == "a.md"
+
+    cli = [VAULTRAG, "status", "--json", "--vault", str(vault), "--data-dir", str(tmp_path / "data")]
+    live = json.loads(subprocess.run(cli, capture_output=True, text=True, check=True).stdout)
+    assert live["state"] == "ready" and live["watch_mode"] in ("native", "polling")  # asked the running daemon
+    assert daemon.stop() == 0
+    offline = json.loads(subprocess.run(cli, capture_output=True, text=True, check=True).stdout)
+    assert offline["state"] == "stopped" and offline["files_indexed"] == 1 and offline["failed"] == status["failed"]
