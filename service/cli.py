@@ -100,6 +100,14 @@ def search(query: Annotated[Optional[str], typer.Argument(help="What to look for
 
 
 @app.command()
+def doctor(config: ConfigOpt = None, vault: VaultOpt = None, data_dir: DataDirOpt = None, as_json: JsonOpt = False):
+    """Check this machine and the settings: the plan, what fits, and what to fix (exit 1 when something blocks)."""
+    from service.doctor import run_doctor
+
+    raise typer.Exit(run_doctor(_settings(config, vault, data_dir), as_json))
+
+
+@app.command()
 def ask(question: Annotated[str, typer.Argument(help="A question about your notes.")],
         config: ConfigOpt = None, vault: VaultOpt = None, data_dir: DataDirOpt = None):
     """Answer QUESTION from your notes with the configured LLM, streaming, then list the sources."""
