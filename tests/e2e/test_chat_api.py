@@ -295,6 +295,16 @@ def test_ollama_down_is_a_clear_error_and_models_still_answer(vault, tmp_path):
         proc.wait(15)
 
 
+def test_no_cors_by_default_and_nothing_private_in_the_log(daemon):
+    preflight = httpx.options(daemon.url + "/v1/models", headers={"Origin": "http://evil.example",
+                                                                  "Access-Control-Request-Method": "GET"})
+    assert "access-control-allow-origin" not in preflight.headers
+    log = daemon.log()
+    assert KEY not in log
+    assert "192.168.50.1" not in log and "300 ml milk" not in log  # note text never reaches the log
+    assert "vaultrag starting" in log
+
+
 def test_non_loopback_bind_needs_a_key_or_insecure(vault, tmp_path):
     refused = subprocess.run([VAULTRAG, "serve", "--vault", str(vault), "--data-dir", str(tmp_path / "d"), "--host",
                               "0.0.0.0", "--port", str(free_port())], capture_output=True, text=True, timeout=60)

@@ -102,14 +102,16 @@ def test_sigkill_during_initial_index_then_restart_equals_clean_build(write_vaul
     assert stored_ids(tmp_path / "data") == clean_build_ids(vault, settings_for, embedder, tmp_path)
 
 
-def test_restart_without_changes_embeds_nothing(write_vault, start_daemon):
+def test_restart_without_changes_embeds_nothing(write_vault, start_daemon, tmp_path):
     vault = write_vault({f"n{i}.md": f"Note {i} about things." for i in range(20)})
-    daemon = start_daemon(vault)
+    daemon = start_daemon(vault, env={"VAULTRAG_LOG__FILE": "true"})
     assert daemon.wait_ready()["embedded_since_start"] > 0
     assert daemon.stop() == 0
     again = start_daemon(vault)
     status = again.wait_ready()
     assert status["embedded_since_start"] == 0 and status["files_indexed"] == 20
+    log_file = (tmp_path / "data" / "vaultrag.log").read_text()  # log.file = true keeps a log in the data dir
+    assert log_file.count("vaultrag starting") == 1 and "vaultrag stopped" in log_file
 
 
 def test_second_daemon_is_refused_naming_the_first(write_vault, start_daemon):
