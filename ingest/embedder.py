@@ -1,7 +1,7 @@
-"""The embedding model: where its files are, its token limit, and encoding text with sentence-transformers.
+"""The sentence-transformers provider: where a model's files are, its token limit, and encoding text with it.
 
 Finding the model and its limits reads small JSON files only; torch and the weights load on the first `embed`
-call, so a sync with nothing to embed never pays for them.
+call, so a sync with nothing to embed never pays for them. `ingest.embedders` picks this provider or another.
 """
 
 from __future__ import annotations
@@ -79,10 +79,16 @@ def _checked(files: ModelFiles) -> ModelFiles:
 
 
 class Embedder:
-    """Normalised sentence embeddings; the model loads once, on first use, in a thread-safe way."""
+    """Normalised sentence embeddings; the model loads once, on first use, in a thread-safe way.
 
-    def __init__(self, files: ModelFiles, device: str = "auto", batch_size: int = 0):
+    `passage_prefix` and `query_prefix` go before texts to index and questions, for models trained with them
+    (the model catalogue lists them).
+    """
+
+    def __init__(self, files: ModelFiles, device: str = "auto", batch_size: int = 0, *, passage_prefix: str = "",
+                 query_prefix: str = ""):
         self.files = files
+        self._prefixes = {False: passage_prefix, True: query_prefix}
         self._device = device
         self._batch_size = batch_size
         self._model = None
@@ -99,9 +105,19 @@ class Embedder:
         return self._loaded().get_embedding_dimension()
 
     def embed(self, texts: list[str]) -> np.ndarray:
+        """Vectors of texts to index (passages)."""
+        return self._encode(texts, query=False)
+
+    def embed_query(self, texts: list[str]) -> np.ndarray:
+        """Vectors of questions to search with."""
+        return self._encode(texts, query=True)
+
+    def _encode(self, texts: list[str], query: bool) -> np.ndarray:
         if not texts:
             return np.zeros((0, 0), dtype=np.float32)
         model = self._loaded()
+        prefix = self._prefixes[query]
+        texts = [prefix + text for text in texts] if prefix else texts
         vectors = model.encode(texts, batch_size=self._batch(), normalize_embeddings=True,
                                convert_to_numpy=True, show_progress_bar=False)
         self.texts_embedded += len(texts)

@@ -88,6 +88,17 @@ class DataDir:
         model_id = manifest.get_meta("model_id") or ""
         return Index(name, manifest, VectorStore(self.client, name, model_id))
 
+    def active_model_id(self) -> str | None:
+        """The embedding model of the active index, from its manifest alone (the vector store stays closed)."""
+        name = self.active_name()
+        if name is None or not self.manifest_path(name).is_file():
+            return None
+        manifest = Manifest(self.manifest_path(name))
+        try:
+            return manifest.get_meta("model_id")
+        finally:
+            manifest.close()
+
     def drop_index(self, name: str) -> None:
         try:
             VectorStore(self.client, name, "").drop()

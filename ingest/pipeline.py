@@ -8,7 +8,7 @@ import threading
 
 from config.errors import ConfigError
 from config.settings import Settings
-from ingest.embedder import Embedder, locate_model
+from ingest.embedders import TextEmbedder, open_embedder
 from ingest.index import DataDir, Index, WriterLock, collection_name
 from ingest.sync import Progress, SyncOptions, Syncer, SyncSummary
 
@@ -30,12 +30,13 @@ class VaultIndexer:
     to read (the daemon puts its port there).
     """
 
-    def __init__(self, settings: Settings, embedder: Embedder | None = None, **lock_info):
+    def __init__(self, settings: Settings, embedder: TextEmbedder | None = None, **lock_info):
         self.vault = settings.vault_path
         if not self.vault.is_dir():
             raise ConfigError(f"vault {self.vault} does not exist or is not a folder (vault.path / --vault)")
-        self.model = embedder.files if embedder else locate_model(settings.embedding.model)
-        self.embedder = embedder or Embedder(self.model, settings.embedding.device, settings.embedding.batch_size)
+        self.embedder = embedder or open_embedder(settings.embedding.model, settings.embedding.device,
+                                                  settings.embedding.batch_size)
+        self.model = self.embedder.files
         self.data = DataDir(settings.data_dir, settings.store.url)
         self._options = sync_options(settings, self.model.max_seq_length, self.model.tokens.special_tokens)
         self._lock: WriterLock = self.data.writer_lock(vault=str(self.vault), **lock_info)
@@ -88,7 +89,8 @@ class VaultIndexer:
                 manifest.delete_problem(path)
 
 
-def sync_vault(settings: Settings, progress: Progress | None = None, embedder: Embedder | None = None) -> SyncSummary:
+def sync_vault(settings: Settings, progress: Progress | None = None,
+               embedder: TextEmbedder | None = None) -> SyncSummary:
     """Bring the index of `settings.vault` in step with the files, once."""
     with VaultIndexer(settings, embedder) as indexer:
         return indexer.sync(progress)

@@ -23,7 +23,7 @@ from typing import Callable
 import numpy as np
 
 from ingest.chunking import CHUNKER_VERSION, Chunk, chunk_note
-from ingest.embedder import Embedder, ModelFiles
+from ingest.embedders import ModelInfo, TextEmbedder
 from ingest.index import Index
 from ingest.manifest import FileRecord, ProblemRecord
 from ingest.markdown import PARSER_VERSION, parse_note
@@ -92,7 +92,7 @@ class _Planned:
 class Syncer:
     """Applies the difference between a vault and one index. One Syncer per index: it is the only writer."""
 
-    def __init__(self, vault: Path, index: Index, model: ModelFiles, embedder: Embedder, options: SyncOptions):
+    def __init__(self, vault: Path, index: Index, model: ModelInfo, embedder: TextEmbedder, options: SyncOptions):
         self.vault = vault
         self.index = index
         self.model = model

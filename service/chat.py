@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from config.settings import Settings
-from ingest.embedder import Embedder
+from ingest.embedders import TextEmbedder
 from service.answer import Answerer, text_of
 from service.api_errors import ApiError
 from service.llm import LLMBackend, make_backend
@@ -13,7 +13,7 @@ VAULT_MODEL = "vaultrag"
 
 
 class ChatService:
-    def __init__(self, settings: Settings, searcher: Searcher, embedder: Embedder, backend: LLMBackend | None = None):
+    def __init__(self, settings: Settings, searcher: Searcher, embedder: TextEmbedder, backend: LLMBackend | None = None):
         llm = settings.llm
         self.backend = backend or make_backend(llm.backend, llm.base_url, llm.api_key, llm.keep_alive, llm.auto_pull)
         self.answerer = Answerer(settings, searcher, self.backend)

@@ -8,7 +8,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from config.settings import Settings
-from ingest.embedder import Embedder, locate_model
+from ingest.embedders import TextEmbedder, open_embedder
 from ingest.index import DataDir, Index
 from ingest.store import Hit
 
@@ -34,7 +34,7 @@ def obsidian_url(vault: Path, path: str) -> str:
 class Searcher:
     """Searches the active index with the embedding model that built it (never a different one)."""
 
-    def __init__(self, settings: Settings, embedder: Embedder | None = None):
+    def __init__(self, settings: Settings, embedder: TextEmbedder | None = None):
         self.vault = settings.vault_path
         self._data = DataDir(settings.data_dir, settings.store.url)
         self._settings = settings
@@ -46,7 +46,7 @@ class Searcher:
         index = self._active()
         if index is None:
             return []
-        vector = self._embedder_for(index.model_id).embed([query])[0]
+        vector = self._embedder_for(index.model_id).embed_query([query])[0]
         return [self._result(hit) for hit in index.store.query(vector, k)]
 
     def _active(self) -> Index | None:
@@ -59,11 +59,11 @@ class Searcher:
                 self._index = self._data.open_active()
             return self._index
 
-    def _embedder_for(self, model_id: str) -> Embedder:
+    def _embedder_for(self, model_id: str) -> TextEmbedder:
         with self._lock:
             if self._embedder is None or self._embedder.model_id != model_id:
-                self._embedder = Embedder(locate_model(model_id), self._settings.embedding.device,
-                                          self._settings.embedding.batch_size)
+                self._embedder = open_embedder(model_id, self._settings.embedding.device,
+                                               self._settings.embedding.batch_size)
             return self._embedder
 
     def _result(self, hit: Hit) -> SearchResult:

