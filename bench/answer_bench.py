@@ -60,7 +60,7 @@ def main() -> None:
     generate_vault(work / "vault", args.notes, seed=2)
     settings = load_settings(overrides={"vault.path": str(work / "vault"), "data.dir": str(work / "data"),
                                         "llm.backend": "openai", "llm.model": SMOLLM2_ALIAS,
-                                        "llm.context_tokens": 2048, "llm.answer_tokens": 8}, environ={})
+                                        "llm.context_tokens": 2048, "llm.answer_tokens": 16}, environ={})
     embedder = Embedder(locate_model(BUNDLED_MODEL), device="cpu")
     started = time.perf_counter()
     summary = sync_vault(settings, embedder=embedder)

@@ -41,7 +41,7 @@ class DataSettings(_Section):
 
 
 class EmbeddingSettings(_Section):
-    model: str = Field(default="sentence-transformers/all-MiniLM-L6-v2", min_length=1)
+    model: str = Field(default="auto", min_length=1)
     device: Literal["auto", "cpu", "cuda", "mps"] = "auto"
     batch_size: int = Field(default=0, ge=0)
     chunk_tokens: int = Field(default=0, ge=0)

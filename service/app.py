@@ -16,16 +16,21 @@ from ingest.watcher import VaultWatcher
 from service import api_errors, note_links, openai_api, search_api, security, status_api
 from service.chat import ChatService
 from service.index_writer import IndexWriter
+from service.model_choice import ModelChoice
 from service.retrieval import Searcher
 from service.status import IndexStatus
 
 log = logging.getLogger(__name__)
 
 
-def create_app(settings: Settings, indexer: VaultIndexer, llm_backend=None) -> FastAPI:
+def create_app(settings: Settings, indexer: VaultIndexer, llm_backend=None,
+               choice: ModelChoice | None = None) -> FastAPI:
     """An app for a vault whose writer lock `indexer` already holds (so a second daemon never gets this far).
-    `llm_backend` replaces the configured LLM backend (the settings pick it otherwise)."""
-    status = IndexStatus(vault=str(indexer.vault), embedding_model=indexer.model.model_id)
+    `llm_backend` replaces the configured LLM backend (the settings pick it otherwise); `choice` says why the
+    settings name their models (service.model_choice), for `/api/status`."""
+    status = IndexStatus(vault=str(indexer.vault), embedding_model=indexer.model.model_id, llm_model=settings.llm.model,
+                         embedding_choice_reason=choice.embedding_reason if choice else "",
+                         llm_choice_reason=choice.llm_reason if choice else "")
     writer = IndexWriter(indexer, status, sweep_seconds=settings.watch.sweep_minutes * 60)
     watcher = VaultWatcher(indexer.vault, writer.request_sync, mode=settings.watch.mode,
                            poll_interval_s=settings.watch.poll_seconds)

@@ -30,13 +30,18 @@ DataDirOpt = Annotated[Optional[Path], typer.Option("--data-dir", help="Where th
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
 
 
-def _settings(config: Path | None, vault: Path | None, data_dir: Path | None) -> Settings:
+def _settings(config: Path | None, vault: Path | None, data_dir: Path | None, resolve: bool = False) -> Settings:
+    """The settings; with `resolve`, `auto` models chosen for this vault and machine (and the choice logged)."""
     settings = load_settings(config, {"vault.path": str(vault) if vault else None,
                                       "data.dir": str(data_dir) if data_dir else None})
     logging.basicConfig(level=settings.log.level.upper(), stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for noisy in ("httpx", "chromadb", "sentence_transformers", "transformers", "huggingface_hub"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    if resolve:
+        from service.model_choice import resolve_models
+
+        settings, _ = resolve_models(settings)
     return settings
 
 
@@ -46,7 +51,7 @@ def index(config: ConfigOpt = None, vault: VaultOpt = None, data_dir: DataDirOpt
     from ingest.pipeline import sync_vault
     from ingest.sync import SyncProgress
 
-    settings = _settings(config, vault, data_dir)
+    settings = _settings(config, vault, data_dir, resolve=True)
     with Progress(TextColumn("indexing"), BarColumn(), MofNCompleteColumn(), TextColumn("files"),
                   TextColumn("{task.fields[chunks]} chunks, {task.fields[rate]}"), TimeElapsedColumn(),
                   TextColumn("ETA"), TimeRemainingColumn(), console=err, transient=True,
@@ -115,7 +120,7 @@ def ask(question: Annotated[str, typer.Argument(help="A question about your note
     from service.llm import ChatOptions, make_backend
     from service.retrieval import Searcher
 
-    settings = _settings(config, vault, data_dir)
+    settings = _settings(config, vault, data_dir, resolve=True)
     llm = settings.llm
     backend = make_backend(llm.backend, llm.base_url, llm.api_key, llm.keep_alive, llm.auto_pull)
     searcher = Searcher(settings)

@@ -24,9 +24,11 @@ from config.errors import VaultragError
 from config.hardware import GIB, HardwareProfile, probe
 from config.selection import CPU_MAX_WEIGHTS_GB, Budget, budget, daemon_ram_gb, describe, placement, smaller_fit
 from config.settings import Settings
+from ingest.embedders import AUTO
 from ingest.index import read_lock_holder
 from service import system_service
 from service.llm import make_backend
+from service.model_choice import resolve_models
 
 HTTP_TIMEOUT_S = 3
 DISK_MIN_GB = 2.0
@@ -75,6 +77,7 @@ class Report:
     hardware: HardwareProfile
     llm_server: LLMServer
     findings: list[Finding]
+    auto: list[str] = field(default_factory=list)  # "setting = auto: model, because ..." for each model auto chose
 
     @property
     def ok(self) -> bool:
@@ -95,6 +98,7 @@ def examine(settings: Settings, profile: HardwareProfile | None = None) -> Repor
     profile = profile or probe(data_dir)
     catalogue = load_catalogue()
     server = _ollama(settings) if settings.llm.backend == "ollama" else _openai(settings)
+    settings, auto = _resolved(settings, profile, server)
     findings += _server_findings(settings, server)
     memory, daemon_gb = _memory_row(settings, catalogue, data_dir)
     ram, weights, quant = _llm_size(settings, catalogue, server)
@@ -111,7 +115,7 @@ def examine(settings: Settings, profile: HardwareProfile | None = None) -> Repor
         findings.append(Finding("warning", f"the plan needs about {ram_gb:.1f} GB of RAM and "
                                            f"{profile.ram_available_gb:.1f} GB are free now",
                                 "close other programs, or choose a smaller llm.model"))
-    return Report(rows, ram_gb, gpu_gb, profile, server, findings)
+    return Report(rows, ram_gb, gpu_gb, profile, server, findings, auto)
 
 
 def render(report: Report) -> str:
@@ -128,6 +132,7 @@ def render(report: Report) -> str:
                      for gpu in hw.gpus) or "no GPU"
     lines += ["", f"**Total: about {report.ram_gb:.1f} GB of RAM{gpu}**; RAM available now: {free}.",
               f"Machine: {hw.os} {hw.arch}, {hw.cores_physical} cores ({hw.cores_logical} threads), {gpus}.", ""]
+    lines += [f"- {line}" for line in report.auto] + ([""] if report.auto else [])
     for finding in report.findings:
         lines.append(f"- **{finding.level}**: {finding.problem}. Fix: {finding.fix}.")
     lines.append(("" if not report.findings else "\n")
@@ -144,7 +149,16 @@ def as_data(report: Report) -> dict:
                       "ram_available_gb": _round(report.hardware.ram_available_gb),
                       "ram_total_gb": _round(report.hardware.ram_total_gb)},
             "hardware": asdict(report.hardware), "llm_server": asdict(report.llm_server),
-            "findings": [asdict(finding) for finding in report.findings]}
+            "findings": [asdict(finding) for finding in report.findings], "auto": report.auto}
+
+
+def _resolved(settings: Settings, profile: HardwareProfile, server: LLMServer) -> tuple[Settings, list[str]]:
+    """`settings` with `auto` models chosen (with the models Ollama has), and a line for each choice."""
+    installed = [model["name"] for model in server.models] if server.kind == "ollama" else None
+    resolved, choice = resolve_models(settings, profile, installed)
+    return resolved, [f"{key} = auto: {model}, because {reason}" for key, was, model, reason in (
+        ("embedding.model", settings.embedding.model, choice.embedding_model, choice.embedding_reason),
+        ("llm.model", settings.llm.model, choice.llm_model, choice.llm_reason)) if was == AUTO]
 
 
 def _vault_findings(settings: Settings) -> list[Finding]:

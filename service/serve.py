@@ -15,6 +15,7 @@ from config.errors import ConfigError, VaultragError
 from config.settings import Settings
 from ingest.pipeline import VaultIndexer
 from service.app import create_app
+from service.model_choice import resolve_models
 
 log = logging.getLogger(__name__)
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -56,11 +57,12 @@ def serve(settings: Settings, insecure: bool = False) -> None:
     if not settings.server.is_loopback and not settings.server.api_key and not insecure:
         raise ConfigError(f"refusing to serve your notes on {host} without an API key: set server.api_key "
                           "(clients then send 'Authorization: Bearer <key>'), bind 127.0.0.1, or pass --insecure")
+    settings, choice = resolve_models(settings)
     with VaultIndexer(settings, host=host, port=port) as indexer:
         sock = bind(host, port)
         log.info("vaultrag starting: vault %s, data %s, embedding model %s, http://%s:%d", indexer.vault,
                  settings.data_dir, indexer.model.model_id, host, port)
-        config = uvicorn.Config(create_app(settings, indexer), log_config=None, access_log=False,
+        config = uvicorn.Config(create_app(settings, indexer, choice=choice), log_config=None, access_log=False,
                                 timeout_graceful_shutdown=3, lifespan="on")
         # uvicorn handles SIGTERM/SIGINT itself, then re-raises the signal to the handler it found: make that one
         # a no-op, so a requested stop ends with exit code 0 (systemd and launchd read anything else as a failure).

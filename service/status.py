@@ -12,6 +12,9 @@ from ingest.sync import SyncProgress, SyncSummary
 class IndexStatus:
     vault: str
     embedding_model: str
+    embedding_choice_reason: str = ""  # why this model: `auto`'s reason, or that the settings name it
+    llm_model: str = ""
+    llm_choice_reason: str = ""
     state: str = "starting"  # starting | indexing | ready | error
     files_total: int = 0
     files_indexed: int = 0

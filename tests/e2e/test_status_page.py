@@ -30,7 +30,8 @@ def test_page_shows_state_counts_failures_and_search_results(write_vault, start_
     dom = render(f"{daemon.url}/?q=watering%20tomatoes", tmp_path)
     assert 'class="state ready"' in dom and ">ready<" in dom
     assert "2 of 3 indexed, 0 pending, 1 skipped or failed" in dom
-    assert "all-MiniLM-L6-v2" in dom
+    assert "all-MiniLM-L6-v2" in dom and "already on this machine" in dom  # auto's reason, on hover
+    assert ">llama3.2:3b<" in dom
     assert "<code>broken.md</code>: binary content, not a text note" in dom
     assert 'href="obsidian://open?vault=vault&amp;file=Garden%2FTomatoes"' in dom
     assert "Water the tomatoes deeply" in dom
