@@ -53,11 +53,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--notes", type=int, default=2200, help="generated notes (2,200 give about 10,000 chunks)")
     parser.add_argument("--questions", type=int, default=30)
+    parser.add_argument("--work", type=Path, help="a folder from an earlier run (vault/ and data/) to reuse")
     args = parser.parse_args()
     from generate_vault import generate_vault
 
-    work = Path(tempfile.mkdtemp(prefix="vaultrag-answer-bench-"))
-    generate_vault(work / "vault", args.notes, seed=2)
+    work = args.work or Path(tempfile.mkdtemp(prefix="vaultrag-answer-bench-"))
+    if not (work / "vault").is_dir():
+        generate_vault(work / "vault", args.notes, seed=2)
     settings = load_settings(overrides={"vault.path": str(work / "vault"), "data.dir": str(work / "data"),
                                         "llm.backend": "openai", "llm.model": SMOLLM2_ALIAS,
                                         "llm.context_tokens": 2048, "llm.answer_tokens": 16}, environ={})
@@ -73,7 +75,7 @@ def main() -> None:
         words = [w for w in note.read_text().split() if w.isalpha()]
         questions.append(" ".join(words[len(words) // 2: len(words) // 2 + 8]) or note.stem)
 
-    for url in serve_smollm2(n_ctx=2048):
+    with serve_smollm2(n_ctx=2048) as url:
         llm = make_backend("openai", url)
         searcher = Searcher(settings, embedder)
         answerer = Answerer(settings, searcher, llm)
