@@ -269,8 +269,10 @@ class Syncer:
     def _record_problems(self, scan_problems: dict, records: dict[str, FileRecord], summary: SyncSummary) -> None:
         """Scan-time problems replace what was indexed under that path; problems of vanished files are dropped."""
         manifest = self.index.manifest
+        known = manifest.problems()
         for path, prob in scan_problems.items():
-            self._problem(FileStat(path, 0, 0), _problem_kind(prob.reason), prob.reason, records.get(path))
+            if path in records or path not in known or known[path].reason != prob.reason:  # new: said once
+                self._problem(FileStat(path, 0, 0), _problem_kind(prob.reason), prob.reason, records.get(path))
         indexed = set(manifest.files())
         with manifest.transaction():
             for path in manifest.problems():
