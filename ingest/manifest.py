@@ -89,6 +89,10 @@ class Manifest:
         names = [d[0] for d in cursor.description]
         return {row[0]: _record(dict(zip(names, row))) for row in cursor}
 
+    def paths(self) -> set[str]:
+        """The indexed paths, without decoding their records."""
+        return {row[0] for row in self._db.execute("SELECT path FROM files")}
+
     def put_file(self, rec: FileRecord) -> None:
         values = {k: (json.dumps(v, ensure_ascii=False) if k in _JSON_COLUMNS else v) for k, v in vars(rec).items()}
         columns = ", ".join(values)

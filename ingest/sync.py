@@ -159,7 +159,7 @@ class Syncer:
             manifest.set_meta("dirty", "0")
         for prob in manifest.problems().values():
             (summary.skipped if prob.kind == "skipped" else summary.failed).append({"path": prob.path, "reason": prob.reason})
-        summary.files_total = len(manifest.files())
+        summary.files_total = len(manifest.paths())
         summary.chunks_total = self.index.store.count()
         summary.embedded = self.embedder.texts_embedded - embedded_before
         summary.seconds = round(time.monotonic() - started, 3)
@@ -273,7 +273,7 @@ class Syncer:
         for path, prob in scan_problems.items():
             if path in records or path not in known or known[path].reason != prob.reason:  # new: said once
                 self._problem(FileStat(path, 0, 0), _problem_kind(prob.reason), prob.reason, records.get(path))
-        indexed = set(manifest.files())
+        indexed = manifest.paths()
         with manifest.transaction():
             for path in manifest.problems():
                 if path not in scan_problems and (path in indexed or not (self.vault / path).exists()):
