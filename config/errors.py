@@ -5,6 +5,7 @@
     ├── ModelUnavailable       (ingest.errors) the embedding model cannot be found or loaded
     ├── StoreUnavailable       (ingest.errors) the vector store cannot be opened or reached
     ├── IndexBusy              (ingest.errors) another process is writing this index
+    ├── DataDirUnwritable      (ingest.errors) the data dir's disk is full or read-only (nothing is lost)
     ├── PortUnavailable        (service.serve) the daemon's address cannot be bound
     ├── LLMError               (service.llm) the LLM server failed; LLMUnavailable (not reachable) and
     │                          ModelNotFound (not pulled) say how to fix it

@@ -15,10 +15,12 @@ import fcntl
 import hashlib
 import json
 import os
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from ingest.errors import IndexBusy
+from config.errors import VaultragError
+from ingest.errors import IndexBusy, storage_error
 from ingest.manifest import Manifest
 from ingest.store import VectorStore, open_client
 
@@ -54,9 +56,24 @@ class DataDir:
     @property
     def client(self):
         if self._client is None:
-            self.path.mkdir(parents=True, exist_ok=True)
+            with self.guard():
+                self.path.mkdir(parents=True, exist_ok=True)
             self._client = open_client(self.store_url, self.path)
         return self._client
+
+    @contextmanager
+    def guard(self):
+        """Turn a failure to read or write this data dir because its disk is full or read-only into
+        DataDirUnwritable, which says so and names it; other errors pass unchanged."""
+        try:
+            yield
+        except VaultragError:
+            raise
+        except Exception as exc:
+            error = storage_error(self.path, exc)
+            if error is None:
+                raise
+            raise error from exc
 
     def manifest_path(self, name: str) -> Path:
         return self.path / "manifests" / f"{name}.sqlite"
@@ -68,36 +85,40 @@ class DataDir:
             return None
 
     def set_active(self, name: str) -> None:
-        tmp = self.path / "active.tmp"
-        tmp.write_text(name)
-        os.replace(tmp, self.path / "active")
+        with self.guard():
+            tmp = self.path / "active.tmp"
+            tmp.write_text(name)
+            os.replace(tmp, self.path / "active")
 
     def open_index(self, name: str, model_id: str) -> Index:
-        manifest = Manifest(self.manifest_path(name))
-        if manifest.get_meta("model_id") is None:
-            with manifest.transaction():
-                manifest.set_meta("model_id", model_id)
-        return Index(name, manifest, VectorStore(self.client, name, model_id))
+        with self.guard():
+            manifest = Manifest(self.manifest_path(name))
+            if manifest.get_meta("model_id") is None:
+                with manifest.transaction():
+                    manifest.set_meta("model_id", model_id)
+            return Index(name, manifest, VectorStore(self.client, name, model_id))
 
     def open_active(self) -> Index | None:
         """The index searches use, or None when nothing has been indexed yet."""
         name = self.active_name()
         if name is None or not self.manifest_path(name).is_file():
             return None
-        manifest = Manifest(self.manifest_path(name))
-        model_id = manifest.get_meta("model_id") or ""
-        return Index(name, manifest, VectorStore(self.client, name, model_id))
+        with self.guard():
+            manifest = Manifest(self.manifest_path(name))
+            model_id = manifest.get_meta("model_id") or ""
+            return Index(name, manifest, VectorStore(self.client, name, model_id))
 
     def active_model_id(self) -> str | None:
         """The embedding model of the active index, from its manifest alone (the vector store stays closed)."""
         name = self.active_name()
         if name is None or not self.manifest_path(name).is_file():
             return None
-        manifest = Manifest(self.manifest_path(name))
-        try:
-            return manifest.get_meta("model_id")
-        finally:
-            manifest.close()
+        with self.guard():
+            manifest = Manifest(self.manifest_path(name))
+            try:
+                return manifest.get_meta("model_id")
+            finally:
+                manifest.close()
 
     def drop_index(self, name: str) -> None:
         try:
@@ -129,7 +150,13 @@ class WriterLock:
         self._fd: int | None = None
 
     def __enter__(self) -> "WriterLock":
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as exc:
+            error = storage_error(self.path.parent, exc)
+            if error is None:
+                raise
+            raise error from exc
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -138,9 +165,12 @@ class WriterLock:
             serving = f", serving http://{holder['host']}:{holder['port']}" if holder.get("port") else ""
             raise IndexBusy(f"another vaultrag process (pid {holder.get('pid', '?')}{serving}) is already writing "
                             f"the index of {holder.get('vault', self.path.parent)}; stop it first or use it") from None
-        os.ftruncate(fd, 0)
-        os.write(fd, json.dumps({"pid": os.getpid(), **self.info}).encode())
         self._fd = fd
+        try:  # who holds it, for a second process to name; the lock itself needs no space on disk
+            os.ftruncate(fd, 0)
+            os.write(fd, json.dumps({"pid": os.getpid(), **self.info}).encode())
+        except OSError:
+            pass
         return self
 
     def __exit__(self, *_):

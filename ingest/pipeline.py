@@ -68,7 +68,8 @@ class VaultIndexer:
         return self._index
 
     def sync(self, progress: Progress | None = None, stop: threading.Event | None = None) -> SyncSummary:
-        summary = Syncer(self.vault, self.index, self.model, self.embedder, self._options).run(progress, stop)
+        with self.data.guard():  # a full or read-only data dir is said as such, naming it
+            summary = Syncer(self.vault, self.index, self.model, self.embedder, self._options).run(progress, stop)
         previous = self.data.active_name()
         if previous != self.index.name and summary.complete:
             self.data.set_active(self.index.name)

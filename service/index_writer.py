@@ -1,5 +1,8 @@
 """The one thread that writes the index: the startup reconcile, watcher batches, periodic sweeps and re-index
-requests all become syncs run here, in order. Requests that arrive during a sync are coalesced into one more."""
+requests all become syncs run here, in order. Requests that arrive during a sync are coalesced into one more.
+
+A sync that fails (a full or read-only data dir, a Chroma server that went away) leaves a consistent index and is
+retried by itself, soon and then less often, or at once on the next change; searches go on meanwhile."""
 
 from __future__ import annotations
 
@@ -7,11 +10,14 @@ import logging
 import threading
 import time
 
+from config.errors import VaultragError
 from ingest.pipeline import VaultIndexer
 from ingest.sync import SyncProgress
 from service.status import IndexStatus
 
 log = logging.getLogger(__name__)
+
+RETRY_SECONDS = (2.0, 60.0)  # the first retry after a failed sync, doubling up to the second
 
 
 class IndexWriter:
@@ -24,6 +30,7 @@ class IndexWriter:
         self._forget: list[str | None] = []  # re-index requests: a path, or None for everything
         self._requests = threading.Lock()
         self._thread: threading.Thread | None = None
+        self._retry: float | None = None  # seconds until the next try while syncs fail
         self.syncs = 0  # completed syncs, for tests and the status page
 
     def start(self) -> None:
@@ -54,24 +61,35 @@ class IndexWriter:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            woken = self._wake.wait(self._sweep)
+            woken = self._wake.wait(self._retry or self._sweep)
             if self._stop.is_set():
                 break
             self._wake.clear()
-            self._sync("change" if woken else "sweep")
+            self._sync("change" if woken else "retry" if self._retry else "sweep")
 
     def _sync(self, reason: str) -> None:
         with self._requests:
             forget, self._forget = self._forget, []
         try:
-            for path in forget:
-                self._indexer.forget(path)
-            started = time.monotonic()
-            summary = self._indexer.sync(self._progress, self._stop)
-        except Exception as exc:  # never let one bad sync end the daemon: report it and retry on the next change
-            log.exception("sync failed")
-            self._status.update(state="error", error=f"{type(exc).__name__}: {exc}")
+            with self._indexer.data.guard():
+                while forget:
+                    self._indexer.forget(forget[0])
+                    forget.pop(0)
+                started = time.monotonic()
+                summary = self._indexer.sync(self._progress, self._stop)
+        except Exception as exc:  # never let one bad sync end the daemon: report it and retry
+            with self._requests:
+                self._forget[:0] = forget  # the re-index requests not yet recorded are kept for the retry
+            self._retry = min(self._retry * 2, RETRY_SECONDS[1]) if self._retry else RETRY_SECONDS[0]
+            if isinstance(exc, VaultragError):  # a cause a person can fix, said in one line
+                log.error("sync failed: %s (retrying in %.0f s, or on the next change)", exc, self._retry)
+                error = str(exc)
+            else:
+                log.exception("sync failed (retrying in %.0f s, or on the next change)", self._retry)
+                error = f"{type(exc).__name__}: {exc}"
+            self._status.update(state="error", error=error)
             return
+        self._retry = None
         self.syncs += 1
         self._status.on_synced(summary, time.strftime("%Y-%m-%dT%H:%M:%S%z"))
         if summary.indexed or summary.renamed or summary.deleted or summary.chunks_removed or reason != "sweep":

@@ -25,7 +25,7 @@ class IndexStatus:
     last_sync_seconds: float | None = None
     failed: list[dict] = field(default_factory=list)  # [{"path", "reason"}], skipped and failed files
     progress: float = 0.0
-    error: str | None = None  # why the last sync failed, when state is "error"
+    error: str | None = None  # why the last sync failed (state "error"); it is retried, and cleared once one succeeds
     watch_mode: str | None = None
     embedded_since_start: int = 0  # chunk texts this daemon sent to the model: 0 after a restart with no change
 

@@ -99,3 +99,100 @@ def start_daemon(tmp_path):
         if daemon.proc.poll() is None:
             daemon.proc.kill()
             daemon.proc.wait(10)
+
+
+def run_cli(*args: str, env: dict | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
+    """`vaultrag ARGS...` in a subprocess, as a user runs it: (returncode, stdout, stderr) as text."""
+    return subprocess.run([VAULTRAG, *args], capture_output=True, text=True, timeout=timeout,
+                          env={**os.environ, **(env or {})})
+
+
+class SmallDisk:
+    """A tmpfs of a few megabytes mounted at `path`: a disk that can fill up, grow, or turn read-only."""
+
+    def __init__(self, path: Path, size: str):
+        self.path = path
+        path.mkdir(parents=True, exist_ok=True)
+        try:
+            done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)],
+                                  capture_output=True, text=True)
+            why = (done.stderr.strip().splitlines() or [f"exit code {done.returncode}"])[0]
+        except OSError as exc:
+            done, why = None, str(exc)
+        if done is None or done.returncode != 0:
+            pytest.skip(f"cannot mount a small tmpfs for the data dir (needs Linux and root or CAP_SYS_ADMIN): {why}")
+
+    def remount(self, options: str) -> None:
+        """e.g. "size=64m", "ro", "rw"; a file system with files open for writing cannot turn read-only."""
+        subprocess.run(["mount", "-o", f"remount,{options}", str(self.path)], check=True, capture_output=True)
+
+    def fill(self, leave: int = 0) -> Path:
+        """Take all but about `leave` free bytes with a file (returned: delete it to give the space back)."""
+        filler = self.path / "filler"
+        with open(filler, "ab", buffering=0) as f:
+            for block in (1 << 20, 1 << 16, 1 << 12):
+                try:
+                    while self.free() - block >= leave:
+                        f.write(b"\0" * block)
+                except OSError:
+                    pass
+        return filler
+
+    def free(self) -> int:
+        stat = os.statvfs(self.path)
+        return stat.f_bavail * stat.f_frsize
+
+    def unmount(self) -> None:
+        subprocess.run(["umount", "-l", str(self.path)], capture_output=True)
+
+
+@pytest.fixture
+def small_disk():
+    """small_disk(path, size="16m") -> SmallDisk mounted there (skips where mounting is not allowed)."""
+    disks: list[SmallDisk] = []
+
+    def make(path: Path, size: str = "16m") -> SmallDisk:
+        disks.append(SmallDisk(path, size))
+        return disks[-1]
+
+    yield make
+    for disk in disks:
+        disk.unmount()
+
+
+class ChromaServer:
+    """`chroma run` on a fixed path and port, which a test can kill and start again."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> "ChromaServer":
+        chroma = str(Path(sys.executable).parent / "chroma")
+        self.proc = subprocess.Popen([chroma, "run", "--path", str(self.path), "--host", "127.0.0.1",
+                                      "--port", str(self.port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+        def up():
+            if self.proc.poll() is not None:
+                pytest.fail(f"chroma run exited with {self.proc.returncode}")
+            try:
+                return httpx.get(f"{self.url}/api/v2/heartbeat", timeout=1).status_code == 200
+            except httpx.HTTPError:
+                return False
+        wait_for(up, 60, every=0.2, what="chroma run to answer")
+        return self
+
+    def kill(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+
+
+@pytest.fixture
+def chroma_run(tmp_path):
+    """A started ChromaServer (`.url`, `.kill()`, `.start()`), killed at teardown."""
+    server = ChromaServer(tmp_path / "chroma-server").start()
+    yield server
+    server.kill()

@@ -78,30 +78,6 @@ def test_burst_of_writes_converges_to_a_clean_build(write_vault, start_daemon, s
     assert stored_ids(tmp_path / "data") == clean_build_ids(vault, settings_for, embedder, tmp_path)
 
 
-def test_sigkill_during_initial_index_then_restart_equals_clean_build(write_vault, start_daemon, settings_for,
-                                                                      embedder, tmp_path):
-    notes = {f"Topic {i // 40}/Note {i}.md": f"# Note {i}\n\n" + f"Paragraph about subject {i} and idea {i * 3}. " * 30
-             for i in range(240)}
-    vault = write_vault(notes)
-    rng = random.Random(3)
-    kills = 0
-    for attempt in range(4):
-        daemon = start_daemon(vault)
-        wait_for(lambda: daemon.status()["state"] in ("indexing", "ready"), 60, what="indexing to start")
-        time.sleep(rng.uniform(0.2, 2.5))
-        if daemon.status()["state"] == "ready":
-            daemon.stop(signal.SIGKILL)
-            break
-        daemon.stop(signal.SIGKILL)  # no chance to clean up: the next start must repair
-        kills += 1
-    assert kills >= 1, "the index finished before any kill: make the vault bigger"
-    daemon = start_daemon(vault)
-    status = daemon.wait_ready(180)
-    assert status["files_indexed"] == 240 and status["files_failed"] == 0
-    assert daemon.stop() == 0
-    assert stored_ids(tmp_path / "data") == clean_build_ids(vault, settings_for, embedder, tmp_path)
-
-
 def test_restart_without_changes_embeds_nothing(write_vault, start_daemon, tmp_path):
     vault = write_vault({f"n{i}.md": f"Note {i} about things." for i in range(20)})
     daemon = start_daemon(vault, env={"VAULTRAG_LOG__FILE": "true"})
