@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ingest.properties import split_frontmatter
-from ingest.vault import scan_vault
+from ingest.vault import NoteUnreadable, decode_note, scan_vault
 
 SAMPLE_NOTES = 200
 SAMPLE_BYTES = 2048
@@ -111,8 +111,9 @@ def _count(letters: list[str], first: int, last: int) -> int:
 
 
 def _head(path: Path) -> str:
+    """The start of a note, decoded as indexing decodes it; "" for binary files and what cannot be read."""
     try:
         with open(path, "rb") as file:
-            return file.read(SAMPLE_BYTES).decode("utf-8", errors="ignore")
-    except OSError:
+            return decode_note(path.name, file.read(SAMPLE_BYTES))[0]
+    except (OSError, NoteUnreadable):
         return ""

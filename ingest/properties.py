@@ -1,12 +1,14 @@
 """A note's YAML frontmatter (Obsidian's "properties"): split from the body, read leniently, tags/aliases/links found.
 
 Invalid YAML never loses the note: the text is kept as-is, a warning says why, and `tags`/`aliases` entries that
-make sense on their own are still salvaged.
+make sense on their own are still salvaged. YAML whose aliases expand to more than `_MAX_VALUES` values is treated
+the same way: a "billion laughs" is a few lines that would take hours and gigabytes to copy out.
 """
 
 from __future__ import annotations
 
 import datetime
+import itertools
 import math
 import re
 from dataclasses import dataclass
@@ -23,6 +25,7 @@ _TAG_SEPARATORS = re.compile(r"[,\s]+")
 _TAG_KEYS = ("tags", "tag")
 _ALIAS_KEYS = ("aliases", "alias")
 _YAML = frontmatter.YAMLHandler()
+_MAX_VALUES = 100_000  # values in one note's properties, aliases expanded; far more than any real note holds
 
 
 @dataclass(frozen=True)
@@ -86,6 +89,8 @@ def _yaml_problem(error: Exception, raw: str) -> str:
     mark = getattr(error, "problem_mark", None)
     if isinstance(error, RecursionError):
         problem = "nested too deeply, or an anchor refers to itself"
+    elif isinstance(error, _TooManyValues):
+        problem = f"its aliases expand to more than {_MAX_VALUES:,} values"
     else:
         problem = getattr(error, "problem", None) or (str(error).splitlines() or [type(error).__name__])[0]
     where = f"line {mark.line + 2}: " if mark is not None else ""  # +1 for counting from 1, +1 for the '---'
@@ -111,8 +116,16 @@ def _salvage(raw: str) -> dict:
     return salvaged
 
 
-def _json_safe(value):
-    """`value` as JSON types: dates become ISO strings, sets and tuples lists, anything else unknown a string."""
+class _TooManyValues(ValueError):
+    """Loaded YAML holds more than _MAX_VALUES values once its aliases are copied out."""
+
+
+def _json_safe(value, counted: itertools.count | None = None):
+    """`value` as JSON types: dates become ISO strings, sets and tuples lists, anything else unknown a string.
+    Raises _TooManyValues past _MAX_VALUES values (`counted` counts them across the recursion)."""
+    counted = itertools.count() if counted is None else counted
+    if next(counted) >= _MAX_VALUES:
+        raise _TooManyValues()
     if value is None or isinstance(value, (str, bool, int)):
         return value
     if isinstance(value, float):
@@ -122,11 +135,11 @@ def _json_safe(value):
     if isinstance(value, bytes):
         return value.decode("utf-8", "replace")
     if isinstance(value, dict):
-        return {str(_json_safe(key)): _json_safe(item) for key, item in value.items()}
+        return {str(_json_safe(key, counted)): _json_safe(item, counted) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_json_safe(item) for item in value]
+        return [_json_safe(item, counted) for item in value]
     if isinstance(value, (set, frozenset)):
-        return sorted((_json_safe(item) for item in value), key=str)
+        return sorted((_json_safe(item, counted) for item in value), key=str)
     return str(value)
 
 

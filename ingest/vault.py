@@ -1,8 +1,9 @@
 """Finding the vault's note files and reading them safely.
 
 `scan_vault` walks the vault once with `os.scandir` (one stat per note) and returns the notes to index plus the
-problems a person should hear about: unreadable folders, broken or looping links, oversized notes, file names
-that are not UTF-8. `read_note` turns one note's bytes into text, whatever its encoding, or says why it cannot.
+problems a person should hear about: unreadable folders, broken or looping links, oversized notes, pipes and
+devices named like notes (never opened: reading them could block or never end), file names that are not UTF-8.
+`read_note` turns one note's bytes into text, whatever its encoding, or says why it cannot.
 
 Globs are gitignore-style and case-insensitive: `*` and `?` stay within one folder, `**` spans folders, a pattern
 with no slash but a trailing one (`*.md`, `Archive/`) matches at any depth, one with a slash (`Work/*.md`,
@@ -27,6 +28,12 @@ import charset_normalizer
 
 _SNIFF_BYTES = 8192  # binary check: a NUL byte in this many leading bytes
 _BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
+# Files often renamed to .md by mistake, by their first bytes (some hold no NUL byte early on).
+_SIGNATURES = ((b"\x89PNG", "a PNG image"), (b"\xff\xd8\xff", "a JPEG image"), (b"GIF8", "a GIF image"),
+               (b"%PDF", "a PDF document"), (b"PK\x03\x04", "a ZIP archive or Office document"),
+               (b"SQLite format 3\0", "an SQLite database"))
+_NOT_FILES = ((stat.S_ISFIFO, "a named pipe"), (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a device"),
+              (stat.S_ISBLK, "a device"))
 
 
 @dataclass(frozen=True)
@@ -104,8 +111,7 @@ def read_note(root: Path, path: str, max_bytes: int) -> tuple[str, list[str]]:
     if not parts or parts[0] == "/" or ".." in parts:
         raise NoteUnreadable(path, "path is outside the vault")
     try:
-        with open(Path(root, *parts), "rb") as f:
-            data = f.read(max_bytes + 1)
+        data = _read_regular_file(Path(root, *parts), path, max_bytes + 1)
     except FileNotFoundError:
         raise NoteUnreadable(path, "file no longer exists (deleted or moved since the scan)") from None
     except IsADirectoryError:
@@ -113,9 +119,25 @@ def read_note(root: Path, path: str, max_bytes: int) -> tuple[str, list[str]]:
     except OSError as e:
         raise NoteUnreadable(path, f"cannot be read ({_why(e)})") from None
     if len(data) > max_bytes:
-        raise NoteUnreadable(path, f"larger than the {_size(max_bytes)} limit")
-    text, warnings = _decode(path, data)
+        raise NoteUnreadable(path, f"larger than the {_size(max_bytes)} limit; raise vault.max_file_mb to index it")
+    text, warnings = decode_note(path, data)
     return text.replace("\r\n", "\n").replace("\r", "\n"), warnings
+
+
+def _read_regular_file(file: Path, path: str, limit: int) -> bytes:
+    """Up to `limit` bytes of `file`. Opened without blocking and checked once open: a named pipe or device put in
+    the note's place since the scan is refused, never read (that could wait, or go on, forever)."""
+    fd = os.open(file, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(file))
+        if kind := _not_a_file(mode):
+            raise NoteUnreadable(path, f"not a regular file but {kind}")
+        with open(fd, "rb", closefd=False) as f:
+            return f.read(limit)
+    finally:
+        os.close(fd)
 
 
 def _stat_note(entry: os.DirEntry, rel: str, max_bytes: int) -> FileStat | Problem:
@@ -130,10 +152,11 @@ def _stat_note(entry: os.DirEntry, rel: str, max_bytes: int) -> FileStat | Probl
         if e.errno == errno.ENOENT and entry.is_symlink():
             return _problem(rel, "broken symbolic link (its target does not exist)")
         return _problem(rel, f"cannot be read ({_why(e)})")
-    if not stat.S_ISREG(st.st_mode):
-        return _problem(rel, "not a regular file")
+    if kind := _not_a_file(st.st_mode):
+        return _problem(rel, f"not a regular file but {kind}")
     if st.st_size > max_bytes:
-        return _problem(rel, f"larger than the {_size(max_bytes)} limit ({_size(st.st_size)})")
+        return _problem(rel, f"larger than the {_size(max_bytes)} limit ({_size(st.st_size)}); "
+                             "raise vault.max_file_mb to index it")
     return FileStat(rel, st.st_size, st.st_mtime_ns)
 
 
@@ -202,25 +225,41 @@ def _glob_regex(pattern: str) -> re.Pattern:
     return re.compile("".join(out), re.IGNORECASE | re.DOTALL)
 
 
-def _decode(path: str, data: bytes) -> tuple[str, list[str]]:
-    """Text and warnings: a BOM decides, else NUL bytes mean binary, else UTF-8, else the likeliest legacy codec."""
+def decode_note(path: str, data: bytes) -> tuple[str, list[str]]:
+    """Text and warnings: a BOM decides, else a binary signature or NUL bytes mean binary, else UTF-8 (with a few
+    corrupted bytes shown as \ufffd when the rest is UTF-8 beyond ASCII), else the likeliest legacy codec."""
     for bom, codec in _BOMS:
         if data.startswith(bom):
             text = data[len(bom) :].decode(codec, errors="replace")
             return text, (["invalid UTF bytes replaced with \ufffd"] if "\ufffd" in text else [])
+    for signature, kind in _SIGNATURES:
+        if data.startswith(signature):
+            raise NoteUnreadable(path, f"binary content ({kind}), not a text note")
     if b"\0" in data[:_SNIFF_BYTES]:
         raise NoteUnreadable(path, "binary content, not a text note")
     try:
         return data.decode("utf-8"), []
-    except UnicodeDecodeError:
-        pass
+    except UnicodeDecodeError as error:
+        first_bad = f"byte 0x{data[error.start]:02x} at offset {error.start}"
+    text = data.decode("utf-8", errors="replace")
+    replaced = text.count("\ufffd")
+    if len(text) - len(text.encode("ascii", "ignore")) > 2 * replaced:  # more valid non-ASCII than corrupted
+        places = f"{replaced} places" if replaced > 1 else "1 place"
+        return text, [f"not valid UTF-8 in {places} (first {first_bad}); shown as \ufffd"]
     # Short Western text fools detectors, and cp1252 is the usual legacy encoding of notes: try it first, unless
     # the result reads like mojibake; then let charset_normalizer guess among all encodings.
     guess = charset_normalizer.from_bytes(data, cp_isolation=["cp1252"]).best()
     guess = guess or charset_normalizer.from_bytes(data).best()
     if guess is None:
-        raise NoteUnreadable(path, "not text in any known encoding")
+        raise NoteUnreadable(path, f"not text in any known encoding ({first_bad} is not UTF-8)")
     return str(guess), [f"not UTF-8; decoded as {guess.encoding}"]
+
+
+def _not_a_file(mode: int) -> str | None:
+    """What a file mode says the path is when it is not a regular file ("a named pipe"), else None."""
+    if stat.S_ISREG(mode):
+        return None
+    return next((name for is_kind, name in _NOT_FILES if is_kind(mode)), "something else")
 
 
 def _links_to_folder(entry: os.DirEntry) -> bool:

@@ -116,6 +116,17 @@ def test_impossible_date_is_invalid_frontmatter_not_a_crash():
     assert "frontmatter is not valid YAML" in note.warnings[0]
 
 
+def test_yaml_alias_bomb_is_kept_as_text_at_once():
+    anchors = "".join(f"l{n + 1}: &l{n + 1} [{', '.join([f'*l{n}'] * 9)}]\n" for n in range(8))
+    text = f"---\nl0: &l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n{anchors}tags: [x]\n---\nBody text\n"
+    started = time.perf_counter()
+    note = parse(text)
+    assert time.perf_counter() - started < 1.0
+    assert note.properties == {} and note.tags == ("x",)
+    assert "aliases expand to more than 100,000 values" in note.warnings[0]
+    assert note.sections[0].text.endswith("Body text")
+
+
 def test_frontmatter_that_is_not_a_mapping_is_kept_as_text():
     note = parse("---\n- just\n- a list\n---\nbody")
     assert note.properties == {} and note.raw_frontmatter == "- just\n- a list\n"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import sys
 import time
 from pathlib import Path
@@ -82,7 +83,8 @@ def test_notes_over_the_size_limit_are_problems(tmp_path):
     make(tmp_path, "big.md", content=b"x" * 101)
     result = scan_vault(tmp_path, max_bytes=100)
     assert [f.path for f in result.files] == ["small.md"]
-    assert result.problems == [Problem("big.md", "larger than the 100 bytes limit (101 bytes)")]
+    assert result.problems == [
+        Problem("big.md", "larger than the 100 bytes limit (101 bytes); raise vault.max_file_mb to index it")]
     assert vault._size(10_000_000) == "10 MB" and vault._size(20_300_000) == "20.3 MB"
 
 
@@ -154,7 +156,13 @@ def test_fifo_named_like_a_note_is_a_problem(tmp_path):
     if not hasattr(os, "mkfifo"):
         pytest.skip("no FIFOs on this platform")
     os.mkfifo(tmp_path / "pipe.md")
-    assert problems(tmp_path) == {"pipe.md": "not a regular file"}
+    assert problems(tmp_path) == {"pipe.md": "not a regular file but a named pipe"}
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="no /dev/zero on this platform")
+def test_link_to_a_device_is_a_problem_never_read(tmp_path):
+    os.symlink("/dev/zero", tmp_path / "zeros.md")
+    assert problems(tmp_path) == {"zeros.md": "not a regular file but a device"}
 
 
 def test_unreadable_folder_is_a_problem_and_the_scan_goes_on(tmp_path, monkeypatch):
@@ -260,15 +268,39 @@ def test_other_legacy_encodings_are_detected(tmp_path):
 
 
 def test_binary_content_is_unreadable(tmp_path):
-    make(tmp_path, "image.md", content=b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)))
+    make(tmp_path, "data.md", content=b"\x00\x01\x02" + bytes(range(256)))
     with pytest.raises(NoteUnreadable) as e:
-        read_note(tmp_path, "image.md", 10_000)
-    assert (e.value.path, e.value.reason) == ("image.md", "binary content, not a text note")
+        read_note(tmp_path, "data.md", 10_000)
+    assert (e.value.path, e.value.reason) == ("data.md", "binary content, not a text note")
+
+
+@pytest.mark.parametrize("start, kind", [(b"\x89PNG\r\n\x1a\n", "a PNG image"),
+                                         (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n", "a PDF document")])
+def test_binary_files_renamed_to_md_are_named_by_kind(tmp_path, start, kind):
+    make(tmp_path, "renamed.md", content=start + b"\x91\xfe" * 5000)  # no NUL byte, as PDFs often start
+    with pytest.raises(NoteUnreadable) as e:
+        read_note(tmp_path, "renamed.md", 100_000)
+    assert e.value.reason == f"binary content ({kind}), not a text note"
+
+
+def test_utf8_with_a_corrupted_byte_keeps_its_text_and_says_where(tmp_path):
+    text = "Le château ouvre à 9 h, l’été."
+    make(tmp_path, "fr.md", content=text.encode().replace("à".encode(), b"\xe0"))
+    assert read_note(tmp_path, "fr.md", 1000) == (
+        text.replace("à", "\ufffd"), ["not valid UTF-8 in 1 place (first byte 0xe0 at offset 18); shown as \ufffd"])
+
+
+def test_bytes_that_are_text_in_no_encoding_are_unreadable_saying_where(tmp_path):
+    noise = bytes(byte for byte in random.Random(3).randbytes(5000) if byte)  # no NUL byte: not caught as binary
+    make(tmp_path, "noise.md", content=b"ok \x9c" + noise)
+    with pytest.raises(NoteUnreadable) as e:
+        read_note(tmp_path, "noise.md", 10_000)
+    assert e.value.reason == "not text in any known encoding (byte 0x9c at offset 3 is not UTF-8)"
 
 
 def test_note_grown_past_the_limit_is_unreadable(tmp_path):
     make(tmp_path, "big.md", content=b"x" * 2_500_000)
-    with pytest.raises(NoteUnreadable, match="larger than the 2 MB limit"):
+    with pytest.raises(NoteUnreadable, match="larger than the 2 MB limit; raise vault.max_file_mb"):
         read_note(tmp_path, "big.md", 2_000_000)
 
 
@@ -278,6 +310,14 @@ def test_note_deleted_between_scan_and_read(tmp_path):
     (tmp_path / "gone.md").unlink()
     with pytest.raises(NoteUnreadable, match="no longer exists"):
         read_note(tmp_path, note.path, 100)
+
+
+def test_a_pipe_put_in_a_notes_place_after_the_scan_is_refused_without_blocking(tmp_path):
+    if not hasattr(os, "mkfifo"):
+        pytest.skip("no FIFOs on this platform")
+    os.mkfifo(tmp_path / "pipe.md")
+    with pytest.raises(NoteUnreadable, match="not a regular file but a named pipe"):
+        read_note(tmp_path, "pipe.md", 100)
 
 
 def test_reading_a_folder_or_a_path_outside_the_vault(tmp_path):
