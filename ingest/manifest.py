@@ -1,5 +1,7 @@
 """The manifest: one SQLite row per indexed file (stat, content hash, chunk ids), plus skipped/failed files.
 
+The same database holds the lexical index (`manifest.lexical`), written in the same transactions.
+
 It is the index's memory between runs. A file is marked `pending` before the store is touched for it and `clean`
 after, so a crash at any moment leaves a record of exactly which files to redo.
 """
@@ -10,6 +12,8 @@ import json
 import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from ingest.lexical import LexicalIndex
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS files (
@@ -75,6 +79,7 @@ class Manifest:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(SCHEMA)
+        self.lexical = LexicalIndex(self._db)
 
     def close(self) -> None:
         self._db.close()
@@ -92,6 +97,34 @@ class Manifest:
     def paths(self) -> set[str]:
         """The indexed paths, without decoding their records."""
         return {row[0] for row in self._db.execute("SELECT path FROM files")}
+
+    def paths_matching(self, tags: tuple[str, ...] = (), path_prefix: str = "",
+                       modified_after: float | None = None) -> set[str]:
+        """Indexed paths with any of `tags` (or a tag nested below one), under `path_prefix`, modified since then.
+
+        Tags and the prefix compare without letter case, as Obsidian's search does."""
+        sql, args = "SELECT path FROM files WHERE 1", []
+        if tags:
+            sql += (" AND EXISTS (SELECT 1 FROM json_each(files.tags) t, json_each(?) w"
+                    " WHERE lower(t.value) = lower(w.value) OR lower(t.value) LIKE lower(w.value) || '/%')")
+            args.append(json.dumps(list(tags), ensure_ascii=False))
+        if path_prefix:
+            sql += " AND lower(substr(path, 1, length(?))) = lower(?)"
+            args += [path_prefix, path_prefix]
+        if modified_after is not None:  # seconds since the epoch
+            sql += " AND mtime_ns >= ? * 1e9"
+            args.append(modified_after)
+        return {row[0] for row in self._db.execute(sql, args)}
+
+    def first_chunk(self, path: str) -> str | None:
+        row = self._db.execute("SELECT json_extract(chunk_ids, '$[0]') FROM files WHERE path = ?", (path,)).fetchone()
+        return row[0] if row else None
+
+    def links_of(self, paths: list[str]) -> dict[str, list[str]]:
+        """The wikilink targets (as written) of each of these notes."""
+        rows = self._db.execute("SELECT path, links FROM files WHERE path IN (SELECT value FROM json_each(?))",
+                                (json.dumps(paths, ensure_ascii=False),))
+        return {path: json.loads(links) for path, links in rows}
 
     def put_file(self, rec: FileRecord) -> None:
         values = {k: (json.dumps(v, ensure_ascii=False) if k in _JSON_COLUMNS else v) for k, v in vars(rec).items()}

@@ -25,6 +25,7 @@ import numpy as np
 from ingest.chunking import CHUNKER_VERSION, Chunk, chunk_note
 from ingest.embedders import ModelInfo, TextEmbedder
 from ingest.index import Index
+from ingest.lexical import LEXICAL_VERSION
 from ingest.manifest import FileRecord, ProblemRecord
 from ingest.markdown import PARSER_VERSION, parse_note
 from ingest.store import StoredChunk
@@ -83,6 +84,7 @@ class _Planned:
     stat: FileStat
     content_hash: str
     title: str
+    aliases: list[str]
     tags: list[str]
     links: list[str]
     warnings: list[str]
@@ -99,7 +101,8 @@ class Syncer:
         self.embedder = embedder
         self.options = options
         self._stop: threading.Event | None = None
-        self._chunking = f"{PARSER_VERSION}/{CHUNKER_VERSION}/{options.chunk_tokens}/{options.min_chunk_tokens}"
+        self._chunking = (f"{PARSER_VERSION}/{CHUNKER_VERSION}/{options.chunk_tokens}/{options.min_chunk_tokens}"
+                          f"/lexical{LEXICAL_VERSION}")
 
     def run(self, progress: Progress | None = None, stop: threading.Event | None = None) -> SyncSummary:
         """Apply the difference. With `stop` set, it returns after the batch in hand, leaving a consistent index."""
@@ -203,7 +206,8 @@ class Syncer:
         for warning in note.warnings:
             log.warning("%s: %s", stat.path, warning)
         summary.indexed += 1
-        return _Planned(stat, content_hash, note.title, list(note.tags), sorted({link.target for link in note.links}),
+        return _Planned(stat, content_hash, note.title, list(note.aliases), list(note.tags),
+                        sorted({link.target for link in note.links}),
                         list(warnings) + list(note.warnings), _stored_chunks(stat, note.title, note.tags, chunks))
 
     # writing
@@ -227,6 +231,8 @@ class Syncer:
         with manifest.transaction():
             for planned in batch:
                 manifest.put_file(_record(planned, state="clean"))
+                manifest.lexical.put(planned.stat.path, [planned.title, *planned.aliases],
+                                     [(c.id, c.text) for c in planned.chunks])
                 manifest.delete_problem(planned.stat.path)
         summary.chunks_added += len(keep - before)
         summary.chunks_removed += len(stale)
@@ -256,6 +262,7 @@ class Syncer:
         with manifest.transaction():
             for path in paths:
                 manifest.delete_file(path)
+                manifest.lexical.delete(path)
         summary.deleted += len(paths) - summary.renamed
         summary.chunks_removed += len(ids)
 
@@ -283,7 +290,7 @@ class Syncer:
         """After an unfinished run: remove chunks no manifest row owns; redo files whose chunks are missing."""
         store, manifest = self.index.store, self.index.manifest
         stored = store.all_ids()
-        owned = {i for rec in records.values() if rec.state == "clean" for i in rec.chunk_ids}
+        owned = {i for rec in records.values() for i in rec.chunk_ids}  # a pending file's old chunks serve until redone
         pending = {p for p, rec in records.items() if rec.state == "pending" or not set(rec.chunk_ids) <= stored}
         orphans = stored - owned
         store.delete(sorted(orphans))

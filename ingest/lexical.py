@@ -1,0 +1,114 @@
+"""The lexical index: BM25 over the same chunks as the vector store, in SQLite FTS5 inside the manifest's database.
+
+Living in the manifest's database makes it exact by construction: a note's rows change in the same transaction
+that marks the note `clean`, so a crash can never leave the lexical index and the manifest disagreeing. Updates are
+per note (delete its rows, insert the new ones); nothing is rebuilt, at start or per query.
+
+FTS5 ranks with its built-in `bm25()` (k1 = 1.2, b = 0.75). The text it stores is already reduced to terms by
+`ingest.search_terms` (stemmed words, character pairs for Chinese, Japanese, Thai...), so one tokenizer serves
+every script. A chunk has two columns: `names` (its note's title and aliases) and `body` (the chunk text).
+
+`note_names` maps each title and alias to its note, for "a question that names a note finds it" and for
+resolving `[[wikilinks]]`.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+
+from ingest.search_terms import terms
+
+LEXICAL_VERSION = 1  # bump when the stored terms change: every note is re-read (vectors are reused, not recomputed)
+
+SCHEMA = """
+CREATE VIRTUAL TABLE IF NOT EXISTS lexical USING fts5(names, body, tokenize = 'unicode61 remove_diacritics 0');
+CREATE TABLE IF NOT EXISTS lexical_chunks (rowid INTEGER PRIMARY KEY, chunk_id TEXT NOT NULL, path TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS lexical_chunks_path ON lexical_chunks (path);
+CREATE TABLE IF NOT EXISTS note_names (path TEXT NOT NULL, name TEXT NOT NULL, key TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS note_names_path ON note_names (path);
+CREATE INDEX IF NOT EXISTS note_names_name ON note_names (name);
+CREATE INDEX IF NOT EXISTS note_names_key ON note_names (key);
+"""
+
+NAMES_WEIGHT = 2.0  # a query word in a note's title or alias counts this many times one in the body
+MAX_NAME_TERMS = 8  # titles longer than this many terms are not looked for verbatim in questions
+
+
+@dataclass(frozen=True)
+class LexicalHit:
+    chunk_id: str
+    path: str
+    score: float  # BM25, higher is better
+
+
+class LexicalIndex:
+    """Reads and writes the lexical tables through the manifest's connection (and so its transactions)."""
+
+    def __init__(self, db: sqlite3.Connection):
+        self._db = db
+        db.executescript(SCHEMA)
+        if db.execute("SELECT 1 FROM lexical_config WHERE k = 'rank'").fetchone() is None:
+            db.execute(f"INSERT INTO lexical (lexical, rank) VALUES ('rank', 'bm25({NAMES_WEIGHT}, 1.0)')")
+
+    def put(self, path: str, names: list[str], chunks: list[tuple[str, str]]) -> None:
+        """Replace the note's rows: `names` are its title and aliases, `chunks` (chunk id, text) pairs."""
+        self.delete(path)
+        name_terms = " ".join(t for name in names for t in terms(name))
+        for chunk_id, text in chunks:
+            rowid = self._db.execute("INSERT INTO lexical_chunks (chunk_id, path) VALUES (?, ?)",
+                                     (chunk_id, path)).lastrowid
+            self._db.execute("INSERT INTO lexical (rowid, names, body) VALUES (?, ?, ?)",
+                             (rowid, name_terms, " ".join(terms(text))))
+        self._db.executemany("INSERT INTO note_names (path, name, key) VALUES (?, ?, ?)",
+                             [(path, name.casefold(), " ".join(terms(name))) for name in dict.fromkeys(names) if name])
+        self._db.execute("INSERT INTO note_names (path, name, key) VALUES (?, ?, '')", (path, path.casefold(),))
+
+    def delete(self, path: str) -> None:
+        self._db.execute("DELETE FROM lexical WHERE rowid IN (SELECT rowid FROM lexical_chunks WHERE path = ?)", (path,))
+        self._db.execute("DELETE FROM lexical_chunks WHERE path = ?", (path,))
+        self._db.execute("DELETE FROM note_names WHERE path = ?", (path,))
+
+    def search(self, query: str, k: int, paths: set[str] | None = None) -> list[LexicalHit]:
+        """The `k` chunks that best match any term of `query`, best first; only in `paths` when given."""
+        words = sorted(set(terms(query)))
+        if not words or paths is not None and not paths:
+            return []
+        expression = " OR ".join('"' + w.replace('"', '""') + '"' for w in words)
+        sql = ("SELECT c.chunk_id, c.path, -rank FROM lexical "
+               "JOIN lexical_chunks c ON c.rowid = lexical.rowid WHERE lexical MATCH ?")
+        args: list = [expression]
+        if paths is not None:
+            sql += " AND c.path IN (SELECT value FROM json_each(?))"
+            args.append(_json_list(paths))
+        sql += " ORDER BY rank LIMIT ?"
+        args.append(k)
+        return [LexicalHit(*row) for row in self._db.execute(sql, args)]
+
+    def notes_named_in(self, query: str) -> list[str]:
+        """Notes whose title or an alias appears word for word in `query`, longest name first."""
+        words = terms(query)
+        spans = {" ".join(words[i:j]) for i in range(len(words))
+                 for j in range(i + 1, min(i + MAX_NAME_TERMS, len(words)) + 1)}
+        if not spans:
+            return []
+        rows = self._db.execute("SELECT path, key FROM note_names WHERE key IN (SELECT value FROM json_each(?))",
+                                (_json_list(spans),)).fetchall()
+        return list(dict.fromkeys(path for path, key in sorted(rows, key=lambda r: -len(r[1].split()))))
+
+    def resolve(self, names: list[str]) -> dict[str, str]:
+        """Wikilink targets -> note paths: by path ("Folder/Note"), file name, or title/alias (case-insensitive)."""
+        found: dict[str, str] = {}
+        for name in names:
+            target = name.strip().casefold()
+            target = target[:-3] if target.endswith(".md") else target
+            row = self._db.execute("SELECT path FROM note_names WHERE name IN (?, ?) ORDER BY length(path) LIMIT 1",
+                                   (target, target + ".md")).fetchone()
+            if row:
+                found[name] = row[0]
+        return found
+
+
+def _json_list(values) -> str:
+    return json.dumps(sorted(values), ensure_ascii=False)
