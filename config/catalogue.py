@@ -1,4 +1,4 @@
-"""The model catalogue: models.toml (embedding models, Ollama LLMs, runtime memory figures) as frozen dataclasses.
+"""The model catalogue: models.toml (embedding models, rerankers, Ollama LLMs, runtime memory figures) as dataclasses.
 
 The figures and their sources live in models.toml; this module only reads and checks them.
 """
@@ -89,10 +89,23 @@ class LLMModel:
 
 
 @dataclass(frozen=True)
+class RerankerModel:
+    id: str
+    languages: str  # "en" or "multi"
+    ram_mb: int
+    min_available_gb: float
+    needs_accelerator: bool
+    depth: int  # results re-ordered per query
+    source: str
+    default: bool = False
+
+
+@dataclass(frozen=True)
 class Catalogue:
     embeddings: tuple[EmbeddingModel, ...]
     llms: tuple[LLMModel, ...]
     runtime: Runtime
+    rerankers: tuple[RerankerModel, ...] = ()
 
     def llm(self, name: str) -> LLMModel | None:
         """The LLM Ollama would run for `name` ("llama3.1", "llama3.1:latest" or "llama3.1:8b"), if catalogued."""
@@ -109,6 +122,11 @@ class Catalogue:
     def default_embedding(self) -> EmbeddingModel:
         return next(model for model in self.embeddings if model.default)
 
+    def reranker(self, name: str) -> RerankerModel | None:
+        if name == "auto":
+            return next((model for model in self.rerankers if model.default), None)
+        return next((model for model in self.rerankers if model.id == name.strip().rstrip("/")), None)
+
 
 @lru_cache(maxsize=4)
 def load_catalogue(path: Path = MODELS_TOML) -> Catalogue:
@@ -124,9 +142,11 @@ def load_catalogue(path: Path = MODELS_TOML) -> Catalogue:
                                    "overhead_gb": runtime.ollama_overhead_gb},
                         f"{path} [[llm]] {entry.get('tag', '?')}")
                  for entry in data.get("llm", []))
+    rerankers = tuple(_build(RerankerModel, entry, f"{path} [[reranker]] {entry.get('id', '?')}")
+                      for entry in data.get("reranker", []))
     if sum(model.default for model in embeddings) != 1:
         raise ConfigError(f"model catalogue {path}: exactly one [[embedding]] needs default = true")
-    return Catalogue(embeddings, llms, runtime)
+    return Catalogue(embeddings, llms, runtime, rerankers)
 
 
 def _build(cls, entry: dict, where: str):

@@ -100,6 +100,16 @@ class AnswerSettings(_Section):
     rewrite_followups: bool = True
 
 
+class RetrievalSettings(_Section):
+    mode: Literal["dense", "bm25", "hybrid"] = "hybrid"
+    fusion: Literal["scores", "rrf"] = "scores"
+    candidates: int = Field(default=100, ge=1, le=1000)
+    per_note: int = Field(default=2, ge=0)
+    neighbours: int = Field(default=0, ge=0, le=5)
+    linked_notes: bool = True
+    reranker: str = Field(default="auto", min_length=1)
+
+
 class WatchSettings(_Section):
     mode: Literal["auto", "native", "polling"] = "auto"
     poll_seconds: float = Field(default=2.0, gt=0)
@@ -119,6 +129,7 @@ class Settings(_Section):
     server: ServerSettings = Field(default_factory=ServerSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
     answer: AnswerSettings = Field(default_factory=AnswerSettings)
+    retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     watch: WatchSettings = Field(default_factory=WatchSettings)
     log: LogSettings = Field(default_factory=LogSettings)
 

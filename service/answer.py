@@ -11,6 +11,7 @@ from urllib.parse import quote
 from config.settings import Settings
 from service import prompts
 from service.llm import ChatOptions, LLMBackend, LLMError, Usage
+from service.query_filters import split_inline
 from service.retrieval import SearchResult, Searcher
 
 log = logging.getLogger(__name__)
@@ -83,6 +84,7 @@ class Answerer:
                    if r.score >= self._settings.answer.min_score]
         if not results:
             return Plan(messages, [], query, reply=prompts.NOTHING_FOUND)
+        question = split_inline(question)[0] or question  # the filters narrowed the search; the model need not see them
         sources = [self._source(n, r) for n, r in enumerate(results, start=1)]
         prompt, given = self._prompt(messages, question, sources, max_tokens)
         return Plan(prompt, given, query)
