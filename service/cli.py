@@ -6,6 +6,7 @@ import json
 import logging
 import sys
 from dataclasses import asdict
+from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -15,6 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from config.errors import VaultragError
 from config.settings import Settings, load_settings
+from service.cli_eval import eval_app
 from service.system_service import service_app
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -23,11 +25,18 @@ out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
 app.add_typer(service_app, name="service")
+app.add_typer(eval_app, name="eval")
 
 ConfigOpt = Annotated[Optional[Path], typer.Option("--config", help="Settings file (TOML).", show_default=False)]
 VaultOpt = Annotated[Optional[Path], typer.Option("--vault", help="The Obsidian vault folder.", show_default=False)]
 DataDirOpt = Annotated[Optional[Path], typer.Option("--data-dir", help="Where the index lives.", show_default=False)]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
+
+
+class SearchMode(str, Enum):
+    hybrid = "hybrid"
+    dense = "dense"
+    bm25 = "bm25"
 
 
 def _settings(config: Path | None, vault: Path | None, data_dir: Path | None, resolve: bool = False) -> Settings:
@@ -48,22 +57,8 @@ def _settings(config: Path | None, vault: Path | None, data_dir: Path | None, re
 @app.command()
 def index(config: ConfigOpt = None, vault: VaultOpt = None, data_dir: DataDirOpt = None, as_json: JsonOpt = False):
     """Bring the index in step with the vault: only new, changed, renamed and deleted notes cost work."""
-    from ingest.pipeline import sync_vault
-    from ingest.sync import SyncProgress
-
     settings = _settings(config, vault, data_dir, resolve=True)
-    with Progress(TextColumn("indexing"), BarColumn(), MofNCompleteColumn(), TextColumn("files"),
-                  TextColumn("{task.fields[chunks]} chunks, {task.fields[rate]}"), TimeElapsedColumn(),
-                  TextColumn("ETA"), TimeRemainingColumn(), console=err, transient=True,
-                  disable=as_json or not err.is_terminal) as bar:
-        task = bar.add_task("index", total=None, chunks=0, rate="")
-
-        def progress(p: SyncProgress) -> None:
-            elapsed = bar.tasks[0].elapsed or 0
-            rate = f"{p.chunks_written / elapsed:.0f} chunks/s" if elapsed > 0 else ""
-            bar.update(task, completed=p.files_done, total=p.files_todo, chunks=p.chunks_written, rate=rate)
-
-        summary = sync_vault(settings, progress)
+    summary = _index_with_progress(settings, quiet=as_json)
     if as_json:
         typer.echo(json.dumps(asdict(summary), ensure_ascii=False, indent=2))
         return
@@ -77,19 +72,40 @@ def index(config: ConfigOpt = None, vault: VaultOpt = None, data_dir: DataDirOpt
             out.print(f"  {kind} {item['path']}: {item['reason']}", highlight=False, markup=False)
 
 
+def _index_with_progress(settings: Settings, quiet: bool):
+    """Sync the vault of `settings`, with a progress bar on a terminal."""
+    from ingest.pipeline import sync_vault
+    from ingest.sync import SyncProgress
+
+    with Progress(TextColumn("indexing"), BarColumn(), MofNCompleteColumn(), TextColumn("files"),
+                  TextColumn("{task.fields[chunks]} chunks, {task.fields[rate]}"), TimeElapsedColumn(),
+                  TextColumn("ETA"), TimeRemainingColumn(), console=err, transient=True,
+                  disable=quiet or not err.is_terminal) as bar:
+        task = bar.add_task("index", total=None, chunks=0, rate="")
+
+        def progress(p: SyncProgress) -> None:
+            elapsed = bar.tasks[0].elapsed or 0
+            rate = f"{p.chunks_written / elapsed:.0f} chunks/s" if elapsed > 0 else ""
+            bar.update(task, completed=p.files_done, total=p.files_todo, chunks=p.chunks_written, rate=rate)
+
+        return sync_vault(settings, progress)
+
+
 @app.command()
 def search(query: Annotated[Optional[str], typer.Argument(help="What to look for; omit it to type queries one per line.",
                                                           show_default=False)] = None,
            k: Annotated[int, typer.Option("-k", min=1, max=100, help="How many results.")] = 5,
+           mode: Annotated[Optional[SearchMode], typer.Option("--mode", help="hybrid (default: retrieval.mode), "
+                                                              "dense or bm25.", show_default=False)] = None,
            config: ConfigOpt = None, vault: VaultOpt = None, data_dir: DataDirOpt = None, as_json: JsonOpt = False):
-    """Print the chunks of the vault that best match QUERY."""
+    """Print the chunks of the vault that best match QUERY (filters inline: tag:x path:Work/ after:2025-01-01)."""
     from service.retrieval import Searcher
 
     settings = _settings(config, vault, data_dir)
     searcher = Searcher(settings)
     try:
         if query is not None:
-            _print_results(searcher.search(query, k), as_json)
+            _print_results(searcher.search(query, k, mode and mode.value), as_json)
             return
         interactive = sys.stdin.isatty()
         if interactive:
@@ -97,7 +113,7 @@ def search(query: Annotated[Optional[str], typer.Argument(help="What to look for
         while True:
             line = input("search> " if interactive else "")
             if line.strip():
-                _print_results(searcher.search(line.strip(), k), as_json)
+                _print_results(searcher.search(line.strip(), k, mode and mode.value), as_json)
     except (EOFError, KeyboardInterrupt):
         pass
     finally:
