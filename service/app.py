@@ -8,6 +8,7 @@ import time
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
 
 from config.errors import VaultragError
 from config.settings import Settings
@@ -52,7 +53,8 @@ def create_app(settings: Settings, indexer: VaultIndexer, llm_backend=None,
             writer.stop()
             app.state.searcher.close()
 
-    app = FastAPI(title="vaultrag", lifespan=lifespan)
+    # No /docs or /redoc: their pages load Swagger UI from a CDN. The schema stays at /openapi.json.
+    app = FastAPI(title="vaultrag", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.started = time.time()
     app.state.vault = indexer.vault
     app.state.status = status
@@ -63,7 +65,18 @@ def create_app(settings: Settings, indexer: VaultIndexer, llm_backend=None,
         app.include_router(module.router)
     api_errors.install(app)
     security.install(app, settings.server)
+    app.openapi = lambda: _openapi(app, settings)
     return app
+
+
+def _openapi(app: FastAPI, settings: Settings) -> dict:
+    """The OpenAPI schema as the API really behaves: bodies read by hand, OpenAI's errors, the API key."""
+    if app.openapi_schema is None:
+        schema = get_openapi(title=app.title, version=app.version, routes=app.routes)
+        schema.setdefault("components", {}).setdefault("schemas", {}).update(
+            api_errors.component_schemas(*openai_api.SCHEMA_MODELS))
+        app.openapi_schema = security.document(api_errors.document(schema), settings.server)
+    return app.openapi_schema
 
 
 def _check_llm(backend, model: str) -> None:

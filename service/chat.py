@@ -20,6 +20,8 @@ class ChatService:
         self.embedder = embedder
         self.temperature = llm.temperature
         self.answer_tokens = llm.answer_tokens
+        # A request's max_tokens is lowered to this, so the excerpts from the notes still fit in the context
+        self.max_answer_tokens = max(llm.context_tokens // 2, llm.answer_tokens)
         self._llm = llm
         self._server = settings.server
 
@@ -35,11 +37,13 @@ class ChatService:
         raise ApiError(404, f"model {model_id!r} does not exist; available: {', '.join(self.model_ids())}",
                        "invalid_request_error", "model_not_found")
 
-    def check_limits(self, messages) -> None:
+    def check_limits(self, messages: list[dict]) -> None:
+        """A 400 for more messages than server.max_messages, or a question (the last user message, all its text
+        parts) longer than server.max_question_chars."""
         if len(messages) > self._server.max_messages:
             raise ApiError(400, f"{len(messages)} messages is more than the limit of {self._server.max_messages} "
                            "(server.max_messages)", "invalid_request_error", "too_many_messages")
-        question = next((text_of(m.content) for m in reversed(messages) if m.role == "user"), "")
+        question = next((text_of(m.get("content")) for m in reversed(messages) if m["role"] == "user"), "")
         if len(question) > self._server.max_question_chars:
             raise ApiError(400, f"the question is {len(question)} characters, more than the limit of "
                            f"{self._server.max_question_chars} (server.max_question_chars)", "invalid_request_error",

@@ -19,8 +19,12 @@ def note_in_vault(vault: Path, path: str) -> Path:
     rel = PurePosixPath(path)
     if not path or rel.is_absolute() or ".." in rel.parts or "\\" in path or "\x00" in path:
         raise ApiError(404, f"no note {path!r} in the vault", "invalid_request_error", "not_found")
-    target = (vault / rel).resolve()
-    if not target.is_relative_to(vault.resolve()) or not target.is_file() or target.suffix.lower() != ".md":
+    try:
+        target = (vault / rel).resolve()
+        found = target.is_relative_to(vault.resolve()) and target.is_file() and target.suffix.lower() == ".md"
+    except (OSError, ValueError):  # a name too long for the file system, a symlink loop...
+        found = False
+    if not found:
         raise ApiError(404, f"no note {path!r} in the vault", "invalid_request_error", "not_found")
     return target
 

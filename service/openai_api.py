@@ -5,19 +5,22 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 import uuid
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any, Iterator, Literal
+from queue import Empty, Queue
+from typing import Annotated, Any, Iterator, Literal
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator,
+                      model_validator)
 
 from config.errors import VaultragError
 from service.answer import Plan, Source, text_of
-from service.api_errors import ApiError, error_body
+from service.api_errors import ApiError, ErrorResponse, error_body, validation_message
 from service.llm import ChatOptions, Usage
 
 log = logging.getLogger(__name__)
@@ -26,31 +29,57 @@ KEEPALIVE_SECONDS = 2.0
 _planning = ThreadPoolExecutor(max_workers=4, thread_name_prefix="answer-plan")
 
 
+STRICT = ConfigDict(extra="allow", strict=True)  # unknown fields are ignored; known ones must have their JSON type
+
+
+def _integral(value):
+    """JSON Schema counts 3.0 as an integer; so do we (strict mode alone would refuse it)."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+Positive = Annotated[int, Field(ge=1), BeforeValidator(_integral)]  # in this order, or the schema loses the minimum
+Int64 = Annotated[int, Field(ge=-2**63, le=2**63 - 1), BeforeValidator(_integral)]  # Ollama reads a seed as int64
+
+
+class ContentPart(BaseModel):
+    """One part of a message's content: text is read, other parts (images...) are accepted and ignored."""
+
+    model_config = STRICT
+    type: str
+    text: str | None = None
+
+    @model_validator(mode="after")
+    def _text_is_a_string(self):
+        if self.type == "text" and self.text is None:
+            self.text = ""  # a text part without text is empty, not an error
+        return self
+
+
 class Message(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    model_config = STRICT
     role: Literal["system", "developer", "user", "assistant", "tool"]
-    content: str | list[dict[str, Any]] | None = None
+    content: str | list[ContentPart] | None = None
 
 
 class StreamOptions(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    model_config = STRICT
     include_usage: bool = False
 
 
 class ChatRequest(BaseModel):
     """What we read from a chat request; anything else (tools, tool_choice, user, metadata...) is accepted and ignored."""
 
-    model_config = ConfigDict(extra="allow")
-    model: str = Field(min_length=1)
+    model_config = STRICT
+    model: str = Field(min_length=1, examples=["vaultrag"])
     messages: list[Message] = Field(min_length=1)
     stream: bool = False
     stream_options: StreamOptions | None = None
     temperature: float | None = Field(default=None, ge=0, le=2)
     top_p: float | None = Field(default=None, ge=0, le=1)
-    max_tokens: int | None = Field(default=None, ge=1)
-    max_completion_tokens: int | None = Field(default=None, ge=1)
+    max_tokens: Positive | None = None
+    max_completion_tokens: Positive | None = None
     stop: str | list[str] | None = None
-    seed: int | None = None
+    seed: Int64 | None = None
 
     @field_validator("stop")
     @classmethod
@@ -58,11 +87,132 @@ class ChatRequest(BaseModel):
         return [stop] if isinstance(stop, str) else stop
 
 
+MAX_INPUTS = 2048  # OpenAI's own limit on texts in one embeddings request
+
+
 class EmbeddingRequest(BaseModel):
-    model_config = ConfigDict(extra="allow")
-    input: str | list[str]
+    model_config = STRICT
+    input: str | list[str] = Field(json_schema_extra={"anyOf": [
+        {"type": "string", "minLength": 1},
+        {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1, "maxItems": MAX_INPUTS}]})
     model: str = "vaultrag"
     encoding_format: Literal["float"] = "float"
+
+    @field_validator("input")
+    @classmethod
+    def _non_empty(cls, value):
+        texts = [value] if isinstance(value, str) else value
+        if not texts or any(not t for t in texts) or len(texts) > MAX_INPUTS:
+            raise ValueError(f"must be a non-empty string or a list of 1 to {MAX_INPUTS} non-empty strings")
+        return value
+
+
+class ModelCard(BaseModel):
+    id: str
+    object: Literal["model"] = "model"
+    created: int
+    owned_by: str
+
+
+class ModelList(BaseModel):
+    object: Literal["list"] = "list"
+    data: list[ModelCard]
+
+
+class Embedding(BaseModel):
+    object: Literal["embedding"] = "embedding"
+    index: int
+    embedding: list[float]
+
+
+class TokenCount(BaseModel):
+    prompt_tokens: int
+    total_tokens: int
+
+
+class EmbeddingList(BaseModel):
+    object: Literal["list"] = "list"
+    model: str
+    data: list[Embedding]
+    usage: TokenCount
+
+
+class AssistantMessage(BaseModel):
+    role: Literal["assistant"]
+    content: str
+
+
+class Choice(BaseModel):
+    index: int
+    message: AssistantMessage
+    finish_reason: Literal["stop", "length"]
+    logprobs: None = None
+
+
+class CompletionUsage(BaseModel):
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: int
+
+
+class ChatCompletion(BaseModel):
+    """A non-streamed answer; `sources` are the excerpts it was given, as Open WebUI's citations."""
+
+    id: str
+    object: Literal["chat.completion"]
+    created: int
+    model: str
+    choices: list[Choice]
+    usage: CompletionUsage
+    sources: list[dict[str, Any]]
+
+
+class Delta(BaseModel):
+    role: Literal["assistant"] | None = None
+    content: str | None = None
+
+
+class ChunkChoice(BaseModel):
+    index: int
+    delta: Delta
+    finish_reason: Literal["stop", "length"] | None
+    logprobs: None = None
+
+
+class SourceEvent(BaseModel):
+    type: Literal["source"]
+    data: dict[str, Any]
+
+
+class ChatCompletionChunk(BaseModel):
+    """One event of a streamed answer: the role, content deltas, the finish reason, then (when asked) the usage
+    with no choices. Open WebUI's citations come as chunks with an `event` and no choices."""
+
+    id: str
+    object: Literal["chat.completion.chunk"]
+    created: int
+    model: str
+    choices: list[ChunkChoice]
+    usage: CompletionUsage | None = None
+    event: SourceEvent | None = None
+
+
+SSE_EVENT = {  # OpenAPI 3.1: the schema of a text/event-stream response describes each event
+    "type": "object", "required": ["data"],
+    "properties": {"data": {"anyOf": [
+        {"const": "[DONE]"},
+        {"type": "string", "contentMediaType": "application/json", "contentSchema": {"anyOf": [
+            {"$ref": "#/components/schemas/ChatCompletionChunk"}, {"$ref": "#/components/schemas/ErrorResponse"}]}}]}}}
+
+
+def _body_schema(model: type[BaseModel]) -> dict:
+    """The OpenAPI requestBody of an endpoint that reads its body with `parse`."""
+    return {"requestBody": {"required": True, "content": {"application/json": {
+        "schema": {"$ref": f"#/components/schemas/{model.__name__}"}}}}}
+
+
+# Schemas the OpenAPI components need that no route names: request bodies read by `parse`, and stream events.
+SCHEMA_MODELS = (ChatRequest, EmbeddingRequest, ChatCompletionChunk)
 
 
 async def parse(request: Request, model: type[BaseModel]) -> Any:
@@ -74,29 +224,33 @@ async def parse(request: Request, model: type[BaseModel]) -> Any:
     try:
         return model.model_validate(body)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "body"
-        raise ApiError(400, f"{where}: {first['msg']}", "invalid_request_error", "invalid_value") from None
+        message, code = validation_message(exc.errors())
+        raise ApiError(400, message, "invalid_request_error", code) from None
 
 
 @router.get("/models")
-async def models(request: Request) -> dict:
+async def models(request: Request) -> ModelList:
     """Answers at once: no call to the LLM server, so it works mid-index and with Ollama down."""
     created = int(request.app.state.started)
-    return {"object": "list", "data": [{"id": model_id, "object": "model", "created": created, "owned_by": "vaultrag"}
-                                       for model_id in request.app.state.chat.model_ids()]}
+    return ModelList(data=[ModelCard(id=model_id, created=created, owned_by="vaultrag")
+                           for model_id in request.app.state.chat.model_ids()])
 
 
-@router.post("/chat/completions")
+@router.post("/chat/completions", response_model=None, openapi_extra=_body_schema(ChatRequest), responses={
+    200: {"model": ChatCompletion, "description": "The answer; with `stream: true`, server-sent events",
+          "content": {"text/event-stream": {"schema": SSE_EVENT}}},
+    404: {"model": ErrorResponse, "description": "No such model (see /v1/models), or the LLM server lacks it"},
+    502: {"model": ErrorResponse, "description": "The LLM server answered with an error"},
+    503: {"model": ErrorResponse, "description": "The LLM server cannot be reached"}})
 async def chat_completions(request: Request):
     body: ChatRequest = await parse(request, ChatRequest)
     chat = request.app.state.chat
-    chat.check_limits(body.messages)
-    llm_model = chat.llm_for(body.model)
     messages = [m.model_dump() for m in body.messages]
+    chat.check_limits(messages)
+    llm_model = chat.llm_for(body.model)
+    max_tokens = min(body.max_completion_tokens or body.max_tokens or chat.answer_tokens, chat.max_answer_tokens)
     options = ChatOptions(temperature=body.temperature if body.temperature is not None else chat.temperature,
-                          top_p=body.top_p, max_tokens=body.max_completion_tokens or body.max_tokens or chat.answer_tokens,
-                          stop=body.stop, seed=body.seed)
+                          top_p=body.top_p, max_tokens=max_tokens, stop=body.stop, seed=body.seed)
     reply = Reply(body.model)
     if not body.stream:
         plan = await run_in_threadpool(chat.answerer.plan, messages, llm_model, options.max_tokens)
@@ -109,19 +263,15 @@ async def chat_completions(request: Request):
                              media_type="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
 
-@router.post("/embeddings")
-async def embeddings(request: Request) -> dict:
+@router.post("/embeddings", openapi_extra=_body_schema(EmbeddingRequest))
+async def embeddings(request: Request) -> EmbeddingList:
     body: EmbeddingRequest = await parse(request, EmbeddingRequest)
     texts = [body.input] if isinstance(body.input, str) else body.input
-    if not texts or any(not t for t in texts):
-        raise ApiError(400, "input must be a non-empty string or a list of non-empty strings", "invalid_request_error",
-                       "invalid_value")
     embedder = request.app.state.chat.embedder
     vectors = await run_in_threadpool(embedder.embed, texts)
     tokens = sum(embedder.files.tokens.count(texts))
-    return {"object": "list", "model": embedder.model_id,
-            "data": [{"object": "embedding", "index": i, "embedding": v.tolist()} for i, v in enumerate(vectors)],
-            "usage": {"prompt_tokens": tokens, "total_tokens": tokens}}
+    return EmbeddingList(model=embedder.model_id, usage=TokenCount(prompt_tokens=tokens, total_tokens=tokens),
+                         data=[Embedding(index=i, embedding=v.tolist()) for i, v in enumerate(vectors)])
 
 
 def _collect(pieces: Iterator[str | Usage]) -> tuple[str, Usage]:
@@ -159,7 +309,8 @@ class Reply:
         return f"data: {json.dumps(payload, ensure_ascii=False)}\n\n"
 
     def sse(self, planned: Future, answer, options: ChatOptions, include_usage: bool) -> Iterator[str]:
-        """Role first, `: keep-alive` while retrieval runs, sources, content deltas, finish, usage, [DONE].
+        """Role first, sources, content deltas, finish, usage, [DONE]; `: keep-alive` during every wait (retrieval,
+        the LLM's first token) of KEEPALIVE_SECONDS or more.
         An error at any point becomes an error chunk and [DONE], never a dropped connection."""
         yield self.chunk({"role": "assistant", "content": ""})
         try:
@@ -172,8 +323,10 @@ class Reply:
             for source in plan.sources:  # Open WebUI shows these as citations; other clients ignore the chunk
                 yield self.chunk(event={"type": "source", "data": _open_webui_source(source)})
             usage = Usage(0, 0)
-            for piece in answer(plan):
-                if isinstance(piece, Usage):
+            for piece in _with_keepalive(answer(plan)):
+                if piece is None:
+                    yield ": keep-alive\n\n"
+                elif isinstance(piece, Usage):
                     usage = piece
                 elif piece:
                     yield self.chunk({"content": piece})
@@ -185,6 +338,47 @@ class Reply:
                 log.exception("answer failed")
             yield f"data: {json.dumps(error_body(exc), ensure_ascii=False)}\n\n"
         yield "data: [DONE]\n\n"
+
+
+def _with_keepalive(pieces: Iterator) -> Iterator:
+    """`pieces`, read in a thread of their own, with None after each KEEPALIVE_SECONDS of silence (a busy LLM can
+    take a minute to its first token; proxies close a silent stream). Closing this iterator (the client went away,
+    or shutdown) stops reading at the next piece and closes `pieces`, which ends the LLM's own stream."""
+    queue: Queue = Queue()
+    stop = threading.Event()
+
+    def read() -> None:
+        try:
+            for piece in pieces:
+                if stop.is_set():
+                    break
+                queue.put(piece)
+            queue.put(_END)
+        except BaseException as exc:
+            queue.put(exc)
+        finally:
+            close = getattr(pieces, "close", None)
+            if close is not None:
+                close()
+
+    threading.Thread(target=read, name="answer-stream", daemon=True).start()
+    try:
+        while True:
+            try:
+                item = queue.get(timeout=KEEPALIVE_SECONDS)
+            except Empty:
+                yield None
+                continue
+            if item is _END:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+
+
+_END = object()
 
 
 def _usage(usage: Usage) -> dict:

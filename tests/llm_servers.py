@@ -32,6 +32,8 @@ SMOLLM2_ALIAS = "smollm2"  # the model id llama.cpp's server lists at /v1/models
 MODEL = "smollm2:135m"  # installed in the stand-in from the start
 PULLABLE = "smollm2:360m"  # not installed, but /api/pull can fetch it
 CRASH_MODEL = "crash-midstream"  # installed; every reply sends two chunks, then the connection drops
+SLOW_MODEL = "slow-start"  # installed; every reply waits SLOW_SECONDS before its first chunk, as a busy LLM does
+SLOW_SECONDS = 5.0
 
 
 def smollm2_gguf() -> Path:
@@ -86,8 +88,8 @@ class OllamaStandIn:
         self._thread: threading.Thread | None = None
 
     def reset(self) -> None:
-        """Back to the starting state: MODEL and CRASH_MODEL installed, PULLABLE in the library."""
-        self.installed: set[str] = {MODEL, CRASH_MODEL}
+        """Back to the starting state: MODEL, CRASH_MODEL and SLOW_MODEL installed, PULLABLE in the library."""
+        self.installed: set[str] = {MODEL, CRASH_MODEL, SLOW_MODEL}
         self.library: set[str] = {MODEL, PULLABLE}
         self.requests: list[dict] = []
 
@@ -248,6 +250,8 @@ async def chat(request: Request):
                 "done_reason": "load", "done": True}
     if _tagged(name) == _tagged(CRASH_MODEL):
         return _ndjson(_crash_midstream(partial(_ollama_chunk, name)))
+    if _tagged(name) == _tagged(SLOW_MODEL):
+        return _ndjson(_slow_start(name))
     upstream = await _open_llama(stand_in, _openai_request(body["messages"], options))
     if isinstance(upstream, JSONResponse):
         return upstream
@@ -319,6 +323,13 @@ async def _crash_midstream(chunk) -> AsyncIterator:
     yield chunk(" answer")
     await asyncio.sleep(0.05)  # let both reach the client before the connection drops
     raise _Crash("the stand-in drops the connection here, on purpose")
+
+
+async def _slow_start(name: str) -> AsyncIterator:
+    await asyncio.sleep(SLOW_SECONDS)
+    yield _ollama_chunk(name, "Slow answer.")
+    yield {"model": name, "created_at": _now(), "message": {"role": "assistant", "content": ""}, "done": True,
+           "done_reason": "stop", "prompt_eval_count": 1, "eval_count": 2}
 
 
 # Ollama's OpenAI-compatible routes (openai/openai.go): the same installed models, errors in OpenAI's shape.

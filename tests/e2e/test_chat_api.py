@@ -43,7 +43,7 @@ def daemon(vault, ollama_server, tmp_path_factory):
     port = free_port()
     log = tmp_path_factory.mktemp("chat-log") / "daemon.log"
     env = {**os.environ, "VAULTRAG_SERVER__API_KEY": KEY, "VAULTRAG_LLM__BASE_URL": ollama_server.url,
-           "VAULTRAG_LLM__MODEL": ollama_server.model, "VAULTRAG_LLM__SELECTABLE": json.dumps([ollama_server.model, "crash-midstream"]),
+           "VAULTRAG_LLM__MODEL": ollama_server.model, "VAULTRAG_LLM__SELECTABLE": json.dumps([ollama_server.model, "crash-midstream", "slow-start"]),
            "VAULTRAG_LLM__CONTEXT_TOKENS": "2048", "VAULTRAG_LLM__ANSWER_TOKENS": "32",
            "VAULTRAG_ANSWER__EXCERPTS": "2"}
     proc = subprocess.Popen([VAULTRAG, "serve", "--vault", str(vault), "--data-dir", str(log.parent / "data"),
@@ -83,7 +83,7 @@ def test_models_lists_the_vault_and_selectable_llms(daemon, ollama_server):
     models = httpx.get(daemon.url + "/v1/models", headers=auth()).json()
     assert models["object"] == "list"
     assert [m["id"] for m in models["data"]] == ["vaultrag", f"vaultrag/{ollama_server.model}",
-                                                 "vaultrag/crash-midstream"]
+                                                 "vaultrag/crash-midstream", "vaultrag/slow-start"]
     assert all(m["object"] == "model" and m["owned_by"] == "vaultrag" for m in models["data"])
 
 
@@ -214,6 +214,18 @@ def test_llm_dying_mid_stream_ends_with_an_error_chunk_and_done(daemon):
     error = events[-2]["error"]
     assert error["code"] == "llm_unavailable" and "ollama serve" in error["message"]
     assert any(isinstance(e, dict) and e.get("choices") and e["choices"][0]["delta"].get("content") for e in events)
+
+
+def test_a_slow_llm_gets_keep_alive_comments_until_its_first_token(daemon):
+    with httpx.stream("POST", daemon.url + "/v1/chat/completions", headers=auth(), timeout=60, json={
+            "model": "vaultrag/slow-start", "stream": True,
+            "messages": [{"role": "user", "content": "What is the wifi router's IP?"}]}) as response:
+        events = sse_events(response)
+    sources = max(n for n, e in enumerate(events) if isinstance(e, dict) and "event" in e)
+    first_token = next(n for n, e in enumerate(events) if isinstance(e, dict) and e.get("choices")
+                       and e["choices"][0]["delta"].get("content"))
+    assert events[sources + 1:first_token].count(":") >= 2  # the stand-in waits 5 s; a comment every 2 s
+    assert events[first_token]["choices"][0]["delta"]["content"] == "Slow answer." and events[-1] == "[DONE]"
 
 
 def test_ask_streams_an_answer_with_sources(vault, ollama_server, tmp_path):

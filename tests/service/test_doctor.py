@@ -98,7 +98,7 @@ def test_json_gives_the_same_as_data(capsys, settings, ollama):
     assert total["ram_total_gb"] > 0 and total["gpu_gb"] == 0
     server = report["llm_server"]
     assert server["reachable"] and server["version"] == "0.9.0" and server["url"] == ollama.url
-    assert {model["name"] for model in server["models"]} == {f"{MODEL}", "crash-midstream:latest"}
+    assert {model["name"] for model in server["models"]} == {f"{MODEL}", "crash-midstream:latest", "slow-start:latest"}
     assert all(model["quantization"] == "Q4_1" and model["size_gb"] > 0 for model in server["models"])
     assert report["findings"] == [] or all(f["level"] == "warning" for f in report["findings"])
 

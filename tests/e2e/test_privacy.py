@@ -1,0 +1,141 @@
+"""Privacy proven, not promised: the whole daemon (index, watch, search, answer) runs under a guard that blocks and
+records every connection to, and name lookup of, a non-loopback address (tests/netguard/sitecustomize.py, loaded
+into the daemon's interpreter through PYTHONPATH). Sentinels in a note, the question and the API key must never
+reach the log.
+
+Also covered elsewhere: CORS closed by default and nothing private in the log at the default level
+(test_chat_api.py::test_no_cors_by_default_and_nothing_private_in_the_log); /open/ redirects only to notes inside the
+vault (test_chat_api.py::test_open_links_redirect_into_obsidian_only_for_notes_in_the_vault and
+test_api_abuse.py::test_open_links_refuse_everything_outside_the_vault)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.e2e.conftest import wait_for
+
+pytestmark = pytest.mark.slow
+GUARD = Path(__file__).resolve().parents[1] / "netguard"
+KEY = "SENTINEL-KEY-4b0d9e77"
+SECRET = "SENTINEL-NOTE-8c1f2a"  # note text
+QUESTION = "What is the lighthouse code word, SENTINEL-ASK-51e0?"
+NOTES = {"Coast/Lighthouse.md": f"# Lighthouse\n\nThe lighthouse code word is {SECRET}.\n",
+         "Recipes/Pancakes.md": "# Pancakes\nRest the batter for 30 minutes.\n"}
+
+
+def guarded(record: Path, monkeypatch) -> dict:
+    """The daemon's environment: the guard on, and none of the test suite's offline switches (HF_HUB_OFFLINE is
+    set for the whole session in tests/conftest.py): the daemon must stay offline by itself."""
+    for name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE"):
+        monkeypatch.delenv(name, raising=False)
+    return {"PYTHONPATH": os.pathsep.join(filter(None, [str(GUARD), os.environ.get("PYTHONPATH")])),
+            "NETGUARD_LOG": str(record)}
+
+
+def records(record: Path) -> list[dict]:
+    return [json.loads(line) for line in record.read_text().splitlines()] if record.exists() else []
+
+
+def test_index_watch_search_and_answer_reach_no_address_but_loopback(write_vault, start_daemon, ollama_server,
+                                                                      tmp_path, monkeypatch):
+    record = tmp_path / "network.jsonl"
+    vault = write_vault(NOTES)
+    daemon = start_daemon(vault, env={
+        **guarded(record, monkeypatch), "VAULTRAG_SERVER__API_KEY": KEY, "VAULTRAG_LOG__LEVEL": "debug",
+        "VAULTRAG_LLM__BASE_URL": ollama_server.url, "VAULTRAG_LLM__MODEL": ollama_server.model,
+        "VAULTRAG_LLM__CONTEXT_TOKENS": "2048", "VAULTRAG_LLM__ANSWER_TOKENS": "16"})
+    auth = {"Authorization": f"Bearer {KEY}"}
+    api = httpx.Client(base_url=daemon.url, headers=auth, timeout=120)
+    wait_for(lambda: api.get("/api/status").json()["state"] == "ready", 120, what="the first index")
+
+    def found(query: str, path: str) -> bool:
+        return any(r["path"] == path for r in api.post("/api/search", json={"query": query, "k": 3}).json()["results"])
+
+    assert found("lighthouse code word", "Coast/Lighthouse.md")
+    (vault / "Garden").mkdir()
+    (vault / "Garden/Tomatoes.md").write_text(f"# Tomatoes\nWater the tomatoes deeply, {SECRET}.\n")
+    wait_for(lambda: found("watering tomatoes", "Garden/Tomatoes.md"), 60, what="the watcher to index a new note")
+    answer = api.post("/v1/chat/completions", json={"model": "vaultrag", "messages": [
+        {"role": "user", "content": QUESTION}]})
+    assert answer.status_code == 200 and "Coast/Lighthouse.md" in answer.json()["choices"][0]["message"]["content"]
+    with api.stream("POST", "/v1/chat/completions", json={"model": "vaultrag", "stream": True, "messages": [
+            {"role": "user", "content": QUESTION}]}) as streamed:
+        assert streamed.status_code == 200 and list(streamed.iter_lines())[-2:] == ["data: [DONE]", ""]
+    assert api.post("/v1/embeddings", json={"input": SECRET}).status_code == 200
+    assert api.get("/").status_code == 200 and api.get("/v1/models").status_code == 200
+    cross_origin = api.get("/v1/models", headers={"Origin": "http://evil.example"})
+    preflight = httpx.options(daemon.url + "/v1/chat/completions", headers={
+        "Origin": "http://evil.example", "Access-Control-Request-Method": "POST"})
+    for response in (cross_origin, preflight):  # CORS closed by default
+        assert "access-control-allow-origin" not in response.headers
+    assert daemon.stop() == 0  # shutdown too: a telemetry flush at exit would show here
+
+    seen = records(record)
+    assert {"pid": daemon.proc.pid, "event": "installed"} in [{"pid": r["pid"], "event": r["event"]} for r in seen], \
+        "the guard did not load in the daemon"
+    llm_port = ollama_server.url.rsplit(":", 1)[1]
+    assert any(r["event"] == "socket.connect" and r["target"] == f"127.0.0.1:{llm_port}" and not r["blocked"]
+               for r in seen), "the guard saw none of the daemon's own traffic to the LLM"
+    assert [r for r in seen if r.get("blocked")] == []
+    log = daemon.log()
+    assert "vaultrag starting" in log and "DEBUG" in log
+    for private in (KEY, SECRET, "SENTINEL-ASK"):
+        assert private not in log, f"{private} is in the daemon's log"
+        assert private not in record.read_text()
+
+
+def test_the_guard_blocks_and_records_what_it_must(tmp_path, monkeypatch):
+    """The control: the same guard in the same interpreter catches a connection, a raw connect, a UDP datagram,
+    a DNS lookup and a Hugging Face Hub call, so the test above can fail."""
+    record = tmp_path / "network.jsonl"
+    probe = """
+import socket
+def attempt(name, call):
+    try:
+        call()
+        print(name, "went through")
+    except Exception as exc:  # the guard's PermissionError, or a library's error wrapping it
+        print(name, "blocked:" if "netguard" in str(exc) else "failed without the guard:", exc)
+attempt("connect", lambda: socket.create_connection(("10.255.255.1", 80), timeout=2))
+attempt("raw", lambda: socket.socket().connect(("10.255.255.1", 80)))
+attempt("udp", lambda: socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b"x", ("192.0.2.1", 53)))
+attempt("dns", lambda: socket.getaddrinfo("huggingface.co", 443))
+def hub():
+    import huggingface_hub
+    huggingface_hub.model_info("sentence-transformers/all-MiniLM-L6-v2", timeout=2)
+attempt("hub", hub)
+attempt("loopback", lambda: socket.create_connection(("127.0.0.1", 9), timeout=2))
+"""
+    env = {**os.environ, **guarded(record, monkeypatch)}
+    env.pop("HF_HUB_OFFLINE", None)
+    run = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=60)
+    lines = dict(line.split(" ", 1) for line in run.stdout.splitlines())
+    for name in ("connect", "raw", "udp", "dns", "hub"):
+        assert lines[name].startswith("blocked: netguard"), (name, run.stdout, run.stderr)
+    assert "failed without the guard" in lines["loopback"]  # loopback is allowed: refused by the closed port
+    blocked = {r["target"] for r in records(record) if r.get("blocked")}
+    assert {"10.255.255.1:80", "192.0.2.1:53", "huggingface.co:443"} <= blocked
+    assert any(r["event"] == "socket.connect" and r["target"] == "10.255.255.1:80" for r in records(record))
+
+
+def test_the_guard_catches_the_daemons_own_network_code(write_vault, start_daemon, tmp_path, monkeypatch):
+    """The control inside the daemon: an LLM configured at a non-loopback address is blocked and recorded (the
+    start-up check and the answer both try), and the answer is a clean 503 at once, not a timeout."""
+    record = tmp_path / "network.jsonl"
+    daemon = start_daemon(write_vault(NOTES), env={**guarded(record, monkeypatch),
+                                                   "VAULTRAG_LLM__BASE_URL": "http://10.255.255.1:11434"})
+    daemon.wait_ready()
+    answer = daemon.post("/v1/chat/completions", json={"model": "vaultrag", "messages": [
+        {"role": "user", "content": "What is the lighthouse code word?"}]})
+    assert answer.status_code == 503 and "10.255.255.1:11434" in answer.json()["error"]["message"]
+    assert answer.elapsed.total_seconds() < 10
+    blocked = [r for r in records(record) if r.get("blocked") and r["pid"] == daemon.proc.pid]
+    assert blocked and all(r["target"] == "10.255.255.1:11434" for r in blocked)
+    assert any("ollama" in frame or "httpx" in frame for r in blocked for frame in r["where"])
