@@ -21,6 +21,7 @@ from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, ValidationE
 from config.errors import VaultragError
 from service.answer import Plan, Source, text_of
 from service.api_errors import ApiError, ErrorResponse, error_body, validation_message
+from service.api_types import integral
 from service.llm import ChatOptions, Usage
 
 log = logging.getLogger(__name__)
@@ -32,13 +33,8 @@ _planning = ThreadPoolExecutor(max_workers=4, thread_name_prefix="answer-plan")
 STRICT = ConfigDict(extra="allow", strict=True)  # unknown fields are ignored; known ones must have their JSON type
 
 
-def _integral(value):
-    """JSON Schema counts 3.0 as an integer; so do we (strict mode alone would refuse it)."""
-    return int(value) if isinstance(value, float) and value.is_integer() else value
-
-
-Positive = Annotated[int, Field(ge=1), BeforeValidator(_integral)]  # in this order, or the schema loses the minimum
-Int64 = Annotated[int, Field(ge=-2**63, le=2**63 - 1), BeforeValidator(_integral)]  # Ollama reads a seed as int64
+Positive = Annotated[int, Field(ge=1), BeforeValidator(integral)]  # in this order, or the schema loses the minimum
+Int64 = Annotated[int, Field(ge=-2**63, le=2**63 - 1), BeforeValidator(integral)]  # Ollama reads a seed as int64
 
 
 class ContentPart(BaseModel):

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
+from service.api_types import integral
 from service.query_filters import FilterError, make_filters
 from service.retrieval import results_json
 
@@ -25,7 +26,7 @@ class SearchFilters(BaseModel):
 class SearchRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
     query: str = Field(min_length=1, max_length=4000)
-    k: int = Field(default=5, ge=1, le=100)
+    k: Annotated[int, Field(ge=1, le=100), BeforeValidator(integral)] = 5
     mode: Literal["dense", "bm25", "hybrid"] | None = Field(default=None, description="Default: retrieval.mode.")
     filters: SearchFilters = Field(default_factory=SearchFilters)
 
