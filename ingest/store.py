@@ -191,8 +191,6 @@ class VectorStore:
         return set(self._collection.get(include=[])["ids"])
 
     def query(self, vector: np.ndarray, k: int, where: dict | None = None) -> list[Hit]:
-        if self.count() == 0:
-            return []
         got = self._collection.query(query_embeddings=vector.reshape(1, -1), n_results=k, where=where,
                                      include=["documents", "metadatas", "distances"])
         return [Hit(id=i, text=doc, metadata=meta, score=1.0 - dist)
