@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
 from config.errors import VaultragError
+from ingest.errors import StoreUnavailable
 from service.query_filters import FilterError
 from service.llm import LLMError, LLMUnavailable, ModelNotFound
 
@@ -43,6 +44,8 @@ def _as_api_error(exc: Exception) -> ApiError:
         return ApiError(503, str(exc), "service_unavailable", "llm_unavailable")
     if isinstance(exc, LLMError):  # the LLM server answered with an error of its own: a bad gateway, not our bug
         return ApiError(502, str(exc), "server_error", "llm_error")
+    if isinstance(exc, StoreUnavailable):  # the Chroma server is down: try again later, not a bug here
+        return ApiError(503, str(exc), "service_unavailable", "store_unavailable")
     if isinstance(exc, FilterError):
         return ApiError(400, str(exc), "invalid_request_error", "invalid_filter")
     if isinstance(exc, VaultragError):

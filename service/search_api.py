@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
+from service.api_errors import ErrorResponse
 from service.api_types import integral
 from service.query_filters import FilterError, make_filters
 from service.retrieval import results_json
@@ -31,7 +32,8 @@ class SearchRequest(BaseModel):
     filters: SearchFilters = Field(default_factory=SearchFilters)
 
 
-@router.post("/api/search")
+@router.post("/api/search", responses={
+    503: {"model": ErrorResponse, "description": "The vector store (a Chroma server) cannot be reached"}})
 def search(body: SearchRequest, request: Request) -> dict:
     """Runs in the thread pool: embedding the query never blocks /health or /api/status."""
     try:
