@@ -98,10 +98,15 @@ class DataDir:
                     manifest.set_meta("model_id", model_id)
             return Index(name, manifest, VectorStore(self.client, name, model_id))
 
+    def _built_active_name(self) -> str | None:
+        """The active index's name when its manifest exists, else None (nothing indexed yet)."""
+        name = self.active_name()
+        return name if name is not None and self.manifest_path(name).is_file() else None
+
     def open_active(self) -> Index | None:
         """The index searches use, or None when nothing has been indexed yet."""
-        name = self.active_name()
-        if name is None or not self.manifest_path(name).is_file():
+        name = self._built_active_name()
+        if name is None:
             return None
         with self.guard():
             manifest = Manifest(self.manifest_path(name))
@@ -110,8 +115,8 @@ class DataDir:
 
     def active_model_id(self) -> str | None:
         """The embedding model of the active index, from its manifest alone (the vector store stays closed)."""
-        name = self.active_name()
-        if name is None or not self.manifest_path(name).is_file():
+        name = self._built_active_name()
+        if name is None:
             return None
         with self.guard():
             manifest = Manifest(self.manifest_path(name))

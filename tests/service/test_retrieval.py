@@ -140,10 +140,9 @@ class ReversingReranker:
 
 
 def test_a_reranker_reorders_the_top_results(write_vault, settings_for, embedder):
-    settings = settings_for(write_vault(GARDEN))
+    settings = settings_for(write_vault(GARDEN), **{"retrieval.reranker": "off"})
     sync_vault(settings, embedder=embedder)
-    plain = Searcher(settings, embedder, reranker=None)
-    plain._reranker_checked = True  # no reranker at all
+    plain = Searcher(settings, embedder)
     reranked = Searcher(settings, embedder, reranker=ReversingReranker())
     before = _paths(plain.search("water", 3, per_note=1))
     after = reranked.search("water", 3, per_note=1)
