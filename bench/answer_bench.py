@@ -25,12 +25,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from config.settings import load_settings  # noqa: E402
-from ingest.embedder import BUNDLED_MODEL, Embedder, locate_model  # noqa: E402
-from ingest.pipeline import sync_vault  # noqa: E402
-from service.answer import Answerer  # noqa: E402
-from service.llm import ChatOptions, make_backend  # noqa: E402
-from service.retrieval import Searcher  # noqa: E402
+from vaultrag.config.settings import load_settings  # noqa: E402
+from vaultrag.ingest.embedder import BUNDLED_MODEL, Embedder, locate_model  # noqa: E402
+from vaultrag.ingest.pipeline import sync_vault  # noqa: E402
+from vaultrag.service.answering.answerer import Answerer  # noqa: E402
+from vaultrag.service.llm.base import ChatOptions  # noqa: E402
+from vaultrag.service.llm.factory import make_backend  # noqa: E402
+from vaultrag.service.search.searcher import Searcher  # noqa: E402
 from tests.llm_servers import SMOLLM2_ALIAS, serve_smollm2  # noqa: E402
 
 

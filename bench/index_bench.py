@@ -23,10 +23,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from config.settings import load_settings  # noqa: E402
-from ingest.embedder import BUNDLED_MODEL, Embedder, locate_model  # noqa: E402
-from ingest.index import DataDir  # noqa: E402
-from ingest.pipeline import sync_vault  # noqa: E402
+from vaultrag.config.settings import load_settings  # noqa: E402
+from vaultrag.ingest.embedder import BUNDLED_MODEL, Embedder, locate_model  # noqa: E402
+from vaultrag.ingest.index import DataDir  # noqa: E402
+from vaultrag.ingest.pipeline import sync_vault  # noqa: E402
 
 KEPANO = ROOT.parent / "shared" / "data" / "vaults" / "kepano-obsidian"
 

@@ -26,10 +26,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from config.settings import load_settings  # noqa: E402
-from ingest.embedders import open_embedder  # noqa: E402
-from ingest.pipeline import sync_vault  # noqa: E402
-from service.retrieval import Searcher  # noqa: E402
+from vaultrag.config.settings import load_settings  # noqa: E402
+from vaultrag.ingest.embedders import open_embedder  # noqa: E402
+from vaultrag.ingest.pipeline import sync_vault  # noqa: E402
+from vaultrag.service.search.searcher import Searcher  # noqa: E402
 
 FIXTURE = ROOT / "tests" / "fixtures" / "bilingual.toml"
 MODELS = ("sentence-transformers/all-MiniLM-L6-v2", "intfloat/multilingual-e5-small")

@@ -10,7 +10,7 @@ from dataclasses import MISSING, dataclass, fields
 from functools import lru_cache
 from pathlib import Path
 
-from config.errors import ConfigError
+from vaultrag.config.errors import ConfigError
 
 MODELS_TOML = Path(__file__).with_name("models.toml")
 

@@ -21,8 +21,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from config.catalogue import Catalogue, EmbeddingModel, LLMModel
-from config.hardware import HardwareProfile
+from vaultrag.config.catalogue import Catalogue, EmbeddingModel, LLMModel
+from vaultrag.config.hardware import HardwareProfile
 
 HEADROOM_MIN_GB = 2.0
 HEADROOM_SHARE = 0.25

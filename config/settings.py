@@ -13,7 +13,7 @@ from typing import Any, Literal
 import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from config.errors import ConfigError
+from vaultrag.config.errors import ConfigError
 
 APP_NAME = "vaultrag"
 ENV_PREFIX = "VAULTRAG_"

@@ -22,8 +22,8 @@ from bisect import bisect_right
 from dataclasses import dataclass
 from functools import cache
 
-from ingest.note import Note, Section
-from ingest.tokens import TokenCounter
+from vaultrag.ingest.note import Note, Section
+from vaultrag.ingest.tokens import TokenCounter
 
 _LEADING_BLANK_LINES = re.compile(r"(?:[ \t]*\n)*")
 _FENCE_OPENING = re.compile(r"[ \t]{0,3}(`{3,}|~{3,})")

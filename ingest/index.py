@@ -19,10 +19,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from config.errors import VaultragError
-from ingest.errors import IndexBusy, storage_error
-from ingest.manifest import Manifest
-from ingest.store import VectorStore, open_client
+from vaultrag.config.errors import VaultragError
+from vaultrag.ingest.errors import IndexBusy, storage_error
+from vaultrag.ingest.manifest import Manifest
+from vaultrag.ingest.store import VectorStore, open_client
 
 
 def collection_name(vault: Path, model_id: str) -> str:

@@ -17,7 +17,7 @@ from bisect import bisect_right
 from collections import defaultdict
 from urllib.parse import unquote
 
-from ingest.note import Link
+from vaultrag.ingest.note import Link
 
 _WIKILINK = r"(?P<wiki_embed>!?)\[\[(?P<wiki_inner>[^\[\]\n]+)\]\]"
 _MARKDOWN_LINK = (

@@ -18,8 +18,8 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from ingest.properties import split_frontmatter
-from ingest.vault import NoteUnreadable, decode_note, scan_vault
+from vaultrag.ingest.properties import split_frontmatter
+from vaultrag.ingest.vault import NoteUnreadable, decode_note, scan_vault
 
 SAMPLE_NOTES = 200
 SAMPLE_BYTES = 2048

@@ -18,7 +18,7 @@ import json
 import sqlite3
 from dataclasses import dataclass
 
-from ingest.search_terms import terms
+from vaultrag.ingest.search_terms import terms
 
 LEXICAL_VERSION = 1  # bump when the stored terms change: every note is re-read (vectors are reused, not recomputed)
 

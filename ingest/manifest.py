@@ -13,7 +13,7 @@ import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ingest.lexical import LexicalIndex
+from vaultrag.ingest.lexical import LexicalIndex
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS files (

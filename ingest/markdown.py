@@ -13,9 +13,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-from ingest.properties import Frontmatter, read_frontmatter, split_frontmatter
-from ingest.inline import InlineReader, strip_comments, strip_md
-from ingest.note import Note, Section
+from vaultrag.ingest.properties import Frontmatter, read_frontmatter, split_frontmatter
+from vaultrag.ingest.inline import InlineReader, strip_comments, strip_md
+from vaultrag.ingest.note import Note, Section
 
 PARSER_VERSION = 1  # bump whenever the same text parses differently: stored notes are then parsed again
 

@@ -20,7 +20,7 @@ from functools import cached_property, lru_cache
 
 import numpy as np
 
-from ingest.embedder import EmbedderBase
+from vaultrag.ingest.embedder import EmbedderBase
 
 log = logging.getLogger(__name__)
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 import logging
 import threading
 
-from config.errors import ConfigError
-from config.settings import Settings
-from ingest.embedders import TextEmbedder, open_embedder
-from ingest.index import DataDir, Index, WriterLock, collection_name
-from ingest.sync import Progress, SyncOptions, Syncer, SyncSummary
+from vaultrag.config.errors import ConfigError
+from vaultrag.config.settings import Settings
+from vaultrag.ingest.embedders import TextEmbedder, open_embedder
+from vaultrag.ingest.index import DataDir, Index, WriterLock, collection_name
+from vaultrag.ingest.sync import Progress, SyncOptions, Syncer, SyncSummary
 
 log = logging.getLogger(__name__)
 

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 import frontmatter
 
-from ingest.inline import find_wikilinks
-from ingest.note import Link
+from vaultrag.ingest.inline import find_wikilinks
+from vaultrag.ingest.note import Link
 
 _OPENING = re.compile(r"---[ \t]*\n")
 _CLOSING = re.compile(r"^---[ \t]*$", re.MULTILINE)

@@ -18,7 +18,7 @@ from urllib.parse import urlparse
 
 import numpy as np
 
-from ingest.errors import StoreUnavailable, storage_error
+from vaultrag.ingest.errors import StoreUnavailable, storage_error
 
 log = logging.getLogger(__name__)
 

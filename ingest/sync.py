@@ -22,14 +22,14 @@ from typing import Callable
 
 import numpy as np
 
-from ingest.chunking import CHUNKER_VERSION, Chunk, chunk_note
-from ingest.embedders import ModelInfo, TextEmbedder
-from ingest.index import Index
-from ingest.lexical import LEXICAL_VERSION
-from ingest.manifest import FileRecord, ProblemRecord
-from ingest.markdown import PARSER_VERSION, parse_note
-from ingest.store import StoredChunk
-from ingest.vault import FileStat, NoteUnreadable, read_note, scan_vault
+from vaultrag.ingest.chunking import CHUNKER_VERSION, Chunk, chunk_note
+from vaultrag.ingest.embedders import ModelInfo, TextEmbedder
+from vaultrag.ingest.index import Index
+from vaultrag.ingest.lexical import LEXICAL_VERSION
+from vaultrag.ingest.manifest import FileRecord, ProblemRecord
+from vaultrag.ingest.markdown import PARSER_VERSION, parse_note
+from vaultrag.ingest.store import StoredChunk
+from vaultrag.ingest.vault import FileStat, NoteUnreadable, read_note, scan_vault
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from config.settings import Settings, load_settings
+from vaultrag.config.settings import Settings, load_settings
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -27,7 +27,7 @@ def isolated_home(tmp_path_factory):
 @pytest.fixture(scope="session")
 def embedder():
     """The real bundled all-MiniLM-L6-v2, loaded once for the whole session."""
-    from ingest.embedder import BUNDLED_MODEL, Embedder, locate_model
+    from vaultrag.ingest.embedder import BUNDLED_MODEL, Embedder, locate_model
 
     return Embedder(locate_model(BUNDLED_MODEL), device="cpu")
 

@@ -6,7 +6,7 @@ import platform
 
 import pytest
 
-from config.hardware import Gpu, HardwareProfile, nvidia_gpus, parse_nvidia_smi, probe
+from vaultrag.config.hardware import Gpu, HardwareProfile, nvidia_gpus, parse_nvidia_smi, probe
 
 SMI_OUTPUT = """\
 NVIDIA GeForce RTX 3060, 12288, 11530

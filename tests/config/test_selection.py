@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import pytest
 
-from config.catalogue import MODELS_TOML, load_catalogue
-from config.errors import ConfigError
-from config.hardware import Gpu, HardwareProfile
-from config.selection import (CPU_MAX_WEIGHTS_GB, HEADROOM_MIN_GB, budget, choose_embedding, choose_llm,
+from vaultrag.config.catalogue import MODELS_TOML, load_catalogue
+from vaultrag.config.errors import ConfigError
+from vaultrag.config.hardware import Gpu, HardwareProfile
+from vaultrag.config.selection import (CPU_MAX_WEIGHTS_GB, HEADROOM_MIN_GB, budget, choose_embedding, choose_llm,
                               daemon_ram_gb, smaller_fit)
 
 CATALOGUE = load_catalogue()

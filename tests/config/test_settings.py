@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from config.errors import ConfigError
-from config.settings import DEFAULT_TOML, Settings, load_settings
+from vaultrag.config.errors import ConfigError
+from vaultrag.config.settings import DEFAULT_TOML, Settings, load_settings
 
 
 def write(path: Path, text: str) -> Path:
@@ -39,7 +39,7 @@ def test_file_then_environment_then_flags(tmp_path):
 
 
 def test_platform_config_file_is_read_without_flag(tmp_path, monkeypatch):
-    monkeypatch.setattr("config.settings.default_config_file", lambda: tmp_path / "config.toml")
+    monkeypatch.setattr("vaultrag.config.settings.default_config_file", lambda: tmp_path / "config.toml")
     write(tmp_path / "config.toml", '[log]\nlevel = "debug"\n')
     assert load_settings(environ={}).log.level == "debug"
 

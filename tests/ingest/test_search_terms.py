@@ -1,6 +1,6 @@
 """The lexical index's terms: every script becomes searchable words, and a query meets the text it names."""
 
-from ingest.search_terms import terms
+from vaultrag.ingest.search_terms import terms
 
 
 def test_english_words_are_stemmed_and_stop_words_dropped():

@@ -6,9 +6,9 @@ import shutil
 
 import pytest
 
-from ingest.index import DataDir
-from ingest.pipeline import sync_vault
-from service.retrieval import Searcher
+from vaultrag.ingest.index import DataDir
+from vaultrag.ingest.pipeline import sync_vault
+from vaultrag.service.search.searcher import Searcher
 
 NOTES = {
     "Recipes/Sourdough.md": "---\ntags: [baking]\n---\n# Sourdough\n\n## Proofing\nLet the dough proof for 12 hours "

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from ingest import vault
-from ingest.vault import FileStat, NoteUnreadable, Problem, read_note, scan_vault
+from vaultrag.ingest import vault
+from vaultrag.ingest.vault import FileStat, NoteUnreadable, Problem, read_note, scan_vault
 
 as_root = hasattr(os, "geteuid") and os.geteuid() == 0
 

@@ -10,8 +10,8 @@ import threading
 
 import pytest
 
-from ingest import watcher as watcher_module
-from ingest.watcher import VaultWatcher, choose_mode
+from vaultrag.ingest import watcher as watcher_module
+from vaultrag.ingest.watcher import VaultWatcher, choose_mode
 
 WAIT_S = 5.0  # generous: the machine may be busy
 
@@ -156,7 +156,7 @@ def test_polling_mode_reports_changes(vault, watch):
 
 
 def test_on_batch_raising_does_not_stop_later_batches(vault, watch, caplog):
-    caplog.set_level(logging.ERROR, logger="ingest.watcher")
+    caplog.set_level(logging.ERROR, logger="vaultrag.ingest.watcher")
     _, batches = watch(batches=Batches(fail_first=True))
     (vault / "a.md").write_text("x")
     batches.wait_for("a.md")

@@ -1,0 +1,149 @@
+"""Answering from the notes: a standalone query, retrieval, a prompt with numbered excerpts that fits the model's
+context, then the LLM's streamed answer followed by a Markdown "Sources" list of links that open each note."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, replace
+from typing import Iterator
+from urllib.parse import quote
+
+from vaultrag.config.settings import Settings
+from vaultrag.service.answering import prompts
+from vaultrag.service.llm.base import ChatOptions, LLMBackend, LLMError, Usage
+from vaultrag.service.search.filters import split_inline
+from vaultrag.service.search.searcher import SearchResult, Searcher
+
+log = logging.getLogger(__name__)
+
+TASK_PREFIX = "### Task:"  # Open WebUI's background tasks (titles, tags, follow-ups): no retrieval for these
+
+
+@dataclass(frozen=True)
+class Source:
+    n: int
+    path: str
+    title: str
+    heading: str
+    text: str
+    score: float
+    url: str  # http link on the daemon that redirects into Obsidian (chat UIs only make http links clickable)
+    obsidian_url: str
+
+
+@dataclass
+class Plan:
+    """What goes to the LLM for one request, and the excerpts it was given."""
+
+    messages: list[dict]
+    sources: list[Source]
+    query: str | None  # the standalone search query; None when retrieval was skipped
+    reply: str | None = None  # a fixed reply that needs no LLM (nothing relevant in the notes)
+
+
+def estimate_tokens(text: str) -> int:
+    """A cautious token estimate for any LLM (its tokenizer is not at hand): about 3 characters a token."""
+    return len(text) // 3 + 4
+
+
+def text_of(content) -> str:
+    """Message content as plain text: a string, or OpenAI's list of parts (text parts joined, others dropped)."""
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return content
+    return "\n".join(part.get("text", "") for part in content if isinstance(part, dict) and part.get("type") == "text")
+
+
+def open_url(base_url: str, path: str, heading: str) -> str:
+    url = f"{base_url}/open/{quote(path)}"
+    inner = heading.split(" > ", 1)[1] if " > " in heading else ""
+    return f"{url}?heading={quote(inner.split(' > ')[-1])}" if inner else url
+
+
+def sources_markdown(sources: list[Source]) -> str:
+    lines = [f"{s.n}. [{s.heading or s.title}]({s.url})" for s in sources]
+    return "\n\n**Sources**\n" + "\n".join(lines) if lines else ""
+
+
+class Answerer:
+    def __init__(self, settings: Settings, searcher: Searcher, backend: LLMBackend):
+        self._settings = settings
+        self._searcher = searcher
+        self._backend = backend
+
+    def plan(self, messages: list[dict], model: str, max_tokens: int | None = None) -> Plan:
+        """Blocking (retrieval, maybe a rewrite call): run it off the event loop."""
+        messages = [{"role": "system" if m["role"] == "developer" else m["role"], "content": text_of(m.get("content"))}
+                    for m in messages if m["role"] != "tool"]
+        question = next((m["content"] for m in reversed(messages) if m["role"] == "user"), "")
+        if question.lstrip().startswith(TASK_PREFIX):
+            return Plan(messages, [], None)
+        query = self._standalone_query(messages, question, model)
+        results = [r for r in self._searcher.search(query, self._settings.answer.excerpts)
+                   if r.score >= self._settings.answer.min_score]
+        if not results:
+            return Plan(messages, [], query, reply=prompts.NOTHING_FOUND)
+        question = split_inline(question)[0] or question  # the filters narrowed the search; the model need not see them
+        sources = [self._source(n, r) for n, r in enumerate(results, start=1)]
+        prompt, given = self._prompt(messages, question, sources, max_tokens)
+        return Plan(prompt, given, query)
+
+    def stream(self, plan: Plan, model: str, options: ChatOptions, sources_list: bool = True) -> Iterator[str | Usage]:
+        """The answer's text deltas (the LLM's, then the Markdown Sources list), and one Usage at the end."""
+        if plan.reply is not None:
+            yield plan.reply
+            yield Usage(0, 0)
+            return
+        usage = Usage(0, 0)
+        for piece in self._backend.chat(model, plan.messages, options, self._settings.llm.context_tokens):
+            if isinstance(piece, Usage):
+                usage = piece
+            else:
+                yield piece
+        if plan.sources and sources_list:
+            yield sources_markdown(plan.sources)
+        yield usage
+
+    def _standalone_query(self, messages: list[dict], question: str, model: str) -> str:
+        earlier = [m for m in messages[:-1] if m["role"] in ("user", "assistant") and m["content"]]
+        if not earlier or not self._settings.answer.rewrite_followups:
+            return question
+        conversation = "\n".join(f"{m['role']}: {m['content'][:500]}" for m in earlier[-4:])
+        ask = [{"role": "system", "content": prompts.REWRITE_SYSTEM},
+               {"role": "user", "content": f"{conversation}\nuser: {question}"}]
+        try:
+            rewritten = "".join(p for p in self._backend.chat(model, ask, ChatOptions(temperature=0, max_tokens=48),
+                                                               self._settings.llm.context_tokens)
+                                if isinstance(p, str)).strip().strip('"').splitlines()
+        except LLMError as exc:
+            log.warning("could not rewrite the follow-up question (%s); searching with the conversation", exc)
+            rewritten = []
+        last_user = next((m["content"] for m in reversed(earlier) if m["role"] == "user"), "")
+        return rewritten[0] if rewritten and rewritten[0] else f"{last_user} {question}"
+
+    def _source(self, n: int, r: SearchResult) -> Source:
+        return Source(n, r.path, r.title, r.heading, r.text, r.score,
+                      open_url(self._settings.server.base_url, r.path, r.heading), r.obsidian_url)
+
+    def _prompt(self, messages: list[dict], question: str, sources: list[Source],
+                max_tokens: int | None) -> tuple[list[dict], list[Source]]:
+        """System prompts, the conversation trimmed oldest-first to the budget, the question with the excerpts that
+        fit; and those excerpts."""
+        system = [{"role": "system", "content": prompts.ANSWER_SYSTEM}]
+        system += [m for m in messages if m["role"] == "system"]  # the user's own system message is kept
+        history = [m for m in messages[:-1] if m["role"] in ("user", "assistant")]
+        budget = self._settings.llm.context_tokens - (max_tokens or self._settings.llm.answer_tokens)
+        budget -= sum(estimate_tokens(m["content"]) for m in system) + estimate_tokens(question)
+        excerpts = list(sources)
+        room = int(budget * 0.7)  # most of what is left goes to the excerpts, the rest to the conversation
+        while len(excerpts) > 1 and sum(estimate_tokens(s.heading + s.text) for s in excerpts) > room:
+            excerpts.pop()  # the lowest-ranked excerpt goes first
+        if estimate_tokens(excerpts[0].heading + excerpts[0].text) > room:  # the best one is kept, shortened
+            excerpts[0] = replace(excerpts[0], text=excerpts[0].text[:max(room * 3 - len(excerpts[0].heading), 0)])
+        budget -= sum(estimate_tokens(s.heading + s.text) for s in excerpts)
+        while history and sum(estimate_tokens(m["content"]) for m in history) > budget:
+            history.pop(0)
+        blocks = "\n\n".join(f"[{s.n}] {s.heading}\n{s.text}" for s in excerpts)
+        final = {"role": "user", "content": f"{prompts.EXCERPTS_INTRO}\n\n{blocks}\n\n{prompts.QUESTION_INTRO} {question}"}
+        return system + history + [final], excerpts

@@ -1,0 +1,157 @@
+"""Hybrid retrieval as a user meets it: filters, notes named by title or alias, the per-note cap, modes, links,
+neighbouring chunks and the optional reranker, over a real index (ChromaDB, MiniLM, the BM25 tables)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+
+import pytest
+
+from vaultrag.ingest.pipeline import sync_vault
+from vaultrag.service.search.filters import make_filters
+from vaultrag.service.search.reranker import open_reranker
+from vaultrag.service.search.searcher import Searcher
+
+GARDEN = {
+    "Garden/Tomatoes.md": "---\ntags: [garden/vegetables]\n---\nWater tomatoes deeply twice a week in summer.",
+    "Garden/Roses.md": "---\ntags: [garden]\n---\nPrune roses in early spring and water them at the roots.",
+    "Work/Launch plan.md": "---\ntags: [project]\n---\nThe product launch needs the press kit by March.",
+    "Work/Office plants.md": "---\ntags: [project]\n---\nWater the office plants every Friday.",
+    "Journal/2020-05-01.md": "Watered the balcony herbs today; basil is thriving.",
+}
+
+
+@pytest.fixture
+def searcher_for(write_vault, settings_for, embedder):
+    """searcher_for(files, **settings) -> a Searcher over that vault, indexed."""
+    made = []
+
+    def make(files: dict, **overrides) -> Searcher:
+        vault = write_vault(files)
+        old = vault / "Journal/2020-05-01.md"
+        if old.exists():
+            os.utime(old, (time.time() - 5 * 365 * 86400,) * 2)  # written five years ago
+        settings = settings_for(vault, **{"retrieval.reranker": "off", **overrides})
+        sync_vault(settings, embedder=embedder)
+        made.append(Searcher(settings, embedder))
+        return made[-1]
+
+    yield make
+    for searcher in made:
+        searcher.close()
+
+
+def _paths(results) -> list[str]:
+    return [r.path for r in results]
+
+
+def test_filters_by_tag_folder_and_date(searcher_for):
+    searcher = searcher_for(GARDEN)
+    garden = _paths(searcher.search("when to water", 10, filters=make_filters(tags=["garden"])))
+    assert sorted(garden) == ["Garden/Roses.md", "Garden/Tomatoes.md"]  # #garden/vegetables is below #garden
+    assert set(_paths(searcher.search("water", 10, filters=make_filters(path_prefix="work/")))) == {
+        "Work/Launch plan.md", "Work/Office plants.md"}
+    recent = _paths(searcher.search("watering plants", 10, filters=make_filters(modified_after="2024-01-01")))
+    assert "Journal/2020-05-01.md" not in recent and len(recent) == 4
+    assert searcher.search("water", 10, filters=make_filters(tags=["nonexistent"])) == []
+
+
+def test_inline_filters_are_not_part_of_what_is_searched(searcher_for, embedder, monkeypatch):
+    searcher = searcher_for(GARDEN)
+    asked = []
+    real = embedder.embed_query
+    monkeypatch.setattr(embedder, "embed_query", lambda texts: asked.extend(texts) or real(texts))
+    results = searcher.search("tag:project path:Work/ when is the launch", 10)
+    assert asked == ["when is the launch"]
+    assert _paths(results)[0] == "Work/Launch plan.md"
+    assert set(_paths(results)) <= {"Work/Launch plan.md", "Work/Office plants.md"}
+
+
+def test_a_question_naming_a_note_by_title_or_alias_finds_it_first(searcher_for):
+    files = {**GARDEN, "People/Grace Hopper.md": "---\naliases: [Amazing Grace]\n---\nShe found a moth in the relay.",
+             "Bugs.md": "Insects in the garden: aphids on roses, slugs eat lettuce, moths at night."}
+    searcher = searcher_for(files)
+    assert _paths(searcher.search("what do my notes say about grace hopper?", 3))[0] == "People/Grace Hopper.md"
+    by_alias = searcher.search("what did Amazing Grace find", 3)
+    assert by_alias[0].path == "People/Grace Hopper.md" and "title" in by_alias[0].found_by
+
+
+def test_one_long_note_cannot_crowd_out_the_rest(searcher_for):
+    long_note = "\n\n".join(f"## Watering part {n}\n" + "Water the tomatoes with rain water from the barrel. " * 30
+                            for n in range(8))
+    searcher = searcher_for({**GARDEN, "Garden/Watering handbook.md": long_note})
+    results = searcher.search("watering tomatoes", 6)
+    assert _paths(results).count("Garden/Watering handbook.md") == 2
+    assert len(set(_paths(results))) >= 4
+    uncapped = searcher.search("watering tomatoes", 6, per_note=0)
+    assert _paths(uncapped).count("Garden/Watering handbook.md") > 2
+
+
+def test_modes_find_exact_codes_by_words_and_paraphrases_by_meaning(searcher_for):
+    searcher = searcher_for({**GARDEN, "Wifi.md": "The guest network password is XK42QZ-harbor.",
+                             "Cat.md": "Our cat Miso sleeps all afternoon on the sofa."})
+    assert _paths(searcher.search("XK42QZ", 1, "bm25")) == ["Wifi.md"]
+    assert _paths(searcher.search("XK42QZ", 1, "hybrid")) == ["Wifi.md"]
+    assert _paths(searcher.search("which pet naps on the couch", 1, "dense")) == ["Cat.md"]
+    assert _paths(searcher.search("which pet naps on the couch", 1, "hybrid")) == ["Cat.md"]
+    assert searcher.search("which pet naps on the couch", 3, "bm25") == []  # no word in common
+    bm25 = searcher.search("XK42QZ", 1, "bm25")[0]
+    assert bm25.found_by == ["bm25"] and bm25.score > 0
+
+
+def test_notes_linked_from_the_best_hit_join_the_results(searcher_for):
+    searcher = searcher_for({"Trips/Lisbon.md": "Trip to Lisbon in May. Packing list: [[Gear checklist]].",
+                             "Gear checklist.md": "Passport, charger, rain jacket, walking shoes.",
+                             **GARDEN})
+    hybrid = searcher.search("Lisbon trip", 3, "hybrid")
+    assert hybrid[0].path == "Trips/Lisbon.md"
+    linked = next(r for r in hybrid if r.path == "Gear checklist.md")
+    assert "link" in linked.found_by
+
+
+CARROTS = ("## Soil\n" + "Loamy soil with compost suits most vegetables and keeps moisture well. " * 12 +
+           "\n\n## Sowing\n" + "Sow carrots thinly in rows a foot apart in April. " * 12 +
+           "\n\n## Harvest\n" + "Pull the carrots when their shoulders are an inch wide. " * 12)
+
+
+def test_neighbouring_chunks_can_be_added_for_context(searcher_for, write_vault, settings_for, embedder):
+    plain = searcher_for({"Garden/Carrots.md": CARROTS}).search("when to sow carrots", 3)
+    assert plain[0].heading == "Carrots > Sowing" and "Loamy" not in plain[0].text
+
+    # the same vault and index (write_vault and settings_for share tmp_path), searched with neighbours = 1
+    settings = settings_for(write_vault({}), **{"retrieval.neighbours": 1, "retrieval.reranker": "off"})
+    searcher = Searcher(settings, embedder)
+    result = searcher.search("when to sow carrots", 3)
+    searcher.close()
+    assert len(result) == 1  # the neighbours are inside the first result, not repeated after it
+    assert "Loamy" in result[0].text and "Sow carrots" in result[0].text and "shoulders" in result[0].text
+
+
+class ReversingReranker:
+    """Stands in for a cross-encoder, which cannot be downloaded here: it puts the fused order upside down, so the
+    test sees that the reranker's order is the one returned."""
+
+    depth = 3
+
+    def order(self, query: str, texts: list[str]) -> list[int]:
+        return list(reversed(range(len(texts))))
+
+
+def test_a_reranker_reorders_the_top_results(write_vault, settings_for, embedder):
+    settings = settings_for(write_vault(GARDEN), **{"retrieval.reranker": "off"})
+    sync_vault(settings, embedder=embedder)
+    plain = Searcher(settings, embedder)
+    reranked = Searcher(settings, embedder, reranker=ReversingReranker())
+    before = _paths(plain.search("water", 3, per_note=1))
+    after = reranked.search("water", 3, per_note=1)
+    plain.close(), reranked.close()
+    assert _paths(after) == before[::-1] and all("reranker" in r.found_by for r in after)
+
+
+def test_the_reranker_is_skipped_with_a_reason_when_it_is_not_downloaded(caplog):
+    with caplog.at_level(logging.INFO, logger="vaultrag.service.search.reranker"):
+        assert open_reranker("auto", "cpu") is None
+    assert "not downloaded" in caplog.text and "huggingface-cli download" in caplog.text
+    assert open_reranker("off", "cpu") is None
