@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from vaultrag.service.http.errors import ErrorResponse
-from vaultrag.service.http.types import integral
+from vaultrag.service.http.openai_models import integral
 from vaultrag.service.search.filters import make_filters
 from vaultrag.service.search.searcher import results_json
 
