@@ -34,6 +34,8 @@ PULLABLE = "smollm2:360m"  # not installed, but /api/pull can fetch it
 CRASH_MODEL = "crash-midstream"  # installed; every reply sends two chunks, then the connection drops
 SLOW_MODEL = "slow-start"  # installed; every reply waits SLOW_SECONDS before its first chunk, as a busy LLM does
 SLOW_SECONDS = 5.0
+ENDLESS_MODEL = "endless"  # not installed (a test adds it); every reply streams a word every 0.1 s for a minute (ENDLESS_WORDS words)
+ENDLESS_WORDS = 600
 
 
 def smollm2_gguf() -> Path:
@@ -77,7 +79,8 @@ def serve_smollm2(n_ctx: int = 2048, threads: int = 1) -> Iterator[str]:
 class OllamaStandIn:
     """Ollama's API on loopback at `url`; `model` is the model installed from the start. Tests may change
     `installed` and `library` (names as "name:tag" or "name"); `requests` records each chat request's model,
-    options and keep_alive (never the messages); `reset()` undoes all that."""
+    options and keep_alive (never the messages); `cut_off` counts the ENDLESS_MODEL replies whose client closed the
+    connection before the end; `reset()` undoes all that."""
 
     def __init__(self, llama_url: str):
         self.llama_url = llama_url
@@ -92,6 +95,7 @@ class OllamaStandIn:
         self.installed: set[str] = {MODEL, CRASH_MODEL, SLOW_MODEL}
         self.library: set[str] = {MODEL, PULLABLE}
         self.requests: list[dict] = []
+        self.cut_off = 0
 
     def has(self, name: str) -> bool:
         return _tagged(name) in {_tagged(n) for n in self.installed}
@@ -252,6 +256,8 @@ async def chat(request: Request):
         return _ndjson(_crash_midstream(partial(_ollama_chunk, name)))
     if _tagged(name) == _tagged(SLOW_MODEL):
         return _ndjson(_slow_start(name))
+    if _tagged(name) == _tagged(ENDLESS_MODEL):
+        return _ndjson(_endless(stand_in, name))
     upstream = await _open_llama(stand_in, _openai_request(body["messages"], options))
     if isinstance(upstream, JSONResponse):
         return upstream
@@ -330,6 +336,21 @@ async def _slow_start(name: str) -> AsyncIterator:
     yield _ollama_chunk(name, "Slow answer.")
     yield {"model": name, "created_at": _now(), "message": {"role": "assistant", "content": ""}, "done": True,
            "done_reason": "stop", "prompt_eval_count": 1, "eval_count": 2}
+
+
+async def _endless(stand_in: OllamaStandIn, name: str) -> AsyncIterator:
+    """ENDLESS_WORDS words, one every 0.1 s, then `done`; a reply left before the end counts in `cut_off` (closing
+    the connection stops this generator: uvicorn cancels it, or the failed send ends it)."""
+    words = 0
+    try:
+        for words in range(1, ENDLESS_WORDS + 1):
+            yield _ollama_chunk(name, " word")
+            await asyncio.sleep(0.1)
+    finally:
+        if words < ENDLESS_WORDS:
+            stand_in.cut_off += 1
+    yield {"model": name, "created_at": _now(), "message": {"role": "assistant", "content": ""}, "done": True,
+           "done_reason": "stop", "prompt_eval_count": 1, "eval_count": ENDLESS_WORDS}
 
 
 # Ollama's OpenAI-compatible routes (openai/openai.go): the same installed models, errors in OpenAI's shape.

@@ -1,1 +1,2 @@
-"""Answering: the answerer (question -> excerpts -> prompt -> LLM stream), its prompts and the chat service."""
+"""Answering: the answerer (question -> excerpts -> prompt -> LLM stream), its prompts, the chat service and the
+requests it refuses (errors)."""

@@ -4,6 +4,7 @@ context, then the LLM's streamed answer followed by a Markdown "Sources" list of
 from __future__ import annotations
 
 import logging
+from contextlib import closing
 from dataclasses import dataclass, replace
 from typing import Iterator
 from urllib.parse import quote
@@ -90,17 +91,19 @@ class Answerer:
         return Plan(prompt, given, query)
 
     def stream(self, plan: Plan, model: str, options: ChatOptions, sources_list: bool = True) -> Iterator[str | Usage]:
-        """The answer's text deltas (the LLM's, then the Markdown Sources list), and one Usage at the end."""
+        """The answer's text deltas (the LLM's, then the Markdown Sources list), and one Usage at the end. Closing
+        this stream early closes the LLM's, which ends its work."""
         if plan.reply is not None:
             yield plan.reply
             yield Usage(0, 0)
             return
         usage = Usage(0, 0)
-        for piece in self._backend.chat(model, plan.messages, options, self._settings.llm.context_tokens):
-            if isinstance(piece, Usage):
-                usage = piece
-            else:
-                yield piece
+        with closing(self._backend.chat(model, plan.messages, options, self._settings.llm.context_tokens)) as pieces:
+            for piece in pieces:
+                if isinstance(piece, Usage):
+                    usage = piece
+                else:
+                    yield piece
         if plan.sources and sources_list:
             yield sources_markdown(plan.sources)
         yield usage

@@ -5,7 +5,7 @@ from __future__ import annotations
 from vaultrag.config.settings import Settings
 from vaultrag.ingest.embedders import TextEmbedder
 from vaultrag.service.answering.answerer import Answerer, text_of
-from vaultrag.service.http.errors import ApiError
+from vaultrag.service.answering.errors import QuestionTooLong, TooManyMessages, UnknownModel
 from vaultrag.service.llm.base import LLMBackend
 from vaultrag.service.llm.factory import make_backend
 from vaultrag.service.search.searcher import Searcher
@@ -35,17 +35,15 @@ class ChatService:
             return self._llm.model
         if model_id.startswith(VAULT_MODEL + "/") and model_id in self.model_ids():
             return model_id.split("/", 1)[1]
-        raise ApiError(404, f"model {model_id!r} does not exist; available: {', '.join(self.model_ids())}",
-                       "invalid_request_error", "model_not_found")
+        raise UnknownModel(f"model {model_id!r} does not exist; available: {', '.join(self.model_ids())}")
 
     def check_limits(self, messages: list[dict]) -> None:
-        """A 400 for more messages than server.max_messages, or a question (the last user message, all its text
-        parts) longer than server.max_question_chars."""
+        """TooManyMessages for more messages than server.max_messages; QuestionTooLong for a question (the last
+        user message, all its text parts) longer than server.max_question_chars."""
         if len(messages) > self._server.max_messages:
-            raise ApiError(400, f"{len(messages)} messages is more than the limit of {self._server.max_messages} "
-                           "(server.max_messages)", "invalid_request_error", "too_many_messages")
+            raise TooManyMessages(f"{len(messages)} messages is more than the limit of {self._server.max_messages} "
+                                  "(server.max_messages)")
         question = next((text_of(m.get("content")) for m in reversed(messages) if m["role"] == "user"), "")
         if len(question) > self._server.max_question_chars:
-            raise ApiError(400, f"the question is {len(question)} characters, more than the limit of "
-                           f"{self._server.max_question_chars} (server.max_question_chars)", "invalid_request_error",
-                           "question_too_long")
+            raise QuestionTooLong(f"the question is {len(question)} characters, more than the limit of "
+                                  f"{self._server.max_question_chars} (server.max_question_chars)")

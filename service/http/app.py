@@ -1,10 +1,12 @@
-"""The daemon's FastAPI app and its lifecycle: start writer -> watcher -> model preload; stop in reverse."""
+"""The daemon's FastAPI app and its lifecycle: start writer -> watcher -> planner pool -> model preload; stop in
+reverse."""
 
 from __future__ import annotations
 
 import logging
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -20,6 +22,7 @@ from vaultrag.service.http import openai_routes as openai_api
 from vaultrag.service.http import search_routes as search_api
 from vaultrag.service.http import security
 from vaultrag.service.http import status_routes as status_api
+from vaultrag.service.http.openai_models import SCHEMA_MODELS
 from vaultrag.service.answering.chat import ChatService
 from vaultrag.service.daemon.index_writer import IndexWriter
 from vaultrag.service.ops.model_choice import ModelChoice
@@ -27,6 +30,7 @@ from vaultrag.service.search.searcher import Searcher
 from vaultrag.service.daemon.status import IndexStatus
 
 log = logging.getLogger(__name__)
+PLANNERS = 4  # answers planned at once (retrieval and the follow-up rewrite); more wait in the pool's queue
 
 
 def create_app(settings: Settings, indexer: VaultIndexer, llm_backend=None,
@@ -46,6 +50,7 @@ def create_app(settings: Settings, indexer: VaultIndexer, llm_backend=None,
         writer.start()
         watcher.start()
         status.update(watch_mode=watcher.mode_used)
+        app.state.planner = ThreadPoolExecutor(max_workers=PLANNERS, thread_name_prefix="answer-plan")
         log.info("watching %s (%s events)", indexer.vault, watcher.mode_used)
         threading.Thread(target=_preload, args=(indexer,), name="model-preload", daemon=True).start()
         threading.Thread(target=_check_llm, args=(app.state.chat.backend, settings.llm.model), name="llm-check",
@@ -54,6 +59,7 @@ def create_app(settings: Settings, indexer: VaultIndexer, llm_backend=None,
             yield
         finally:
             log.info("shutting down: stopping the watcher, then the index writer")
+            app.state.planner.shutdown(wait=False, cancel_futures=True)  # queued plans are dropped, none waited on
             watcher.stop()
             writer.stop()
             app.state.searcher.close()
@@ -79,7 +85,7 @@ def _openapi(app: FastAPI, settings: Settings) -> dict:
     if app.openapi_schema is None:
         schema = get_openapi(title=app.title, version=app.version, routes=app.routes)
         schema.setdefault("components", {}).setdefault("schemas", {}).update(
-            api_errors.component_schemas(*openai_api.SCHEMA_MODELS))
+            api_errors.component_schemas(*SCHEMA_MODELS))
         app.openapi_schema = security.document(api_errors.document(schema), settings.server)
     return app.openapi_schema
 

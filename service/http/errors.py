@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException
 
 from vaultrag.config.errors import VaultragError
 from vaultrag.ingest.errors import StoreUnavailable
+from vaultrag.service.answering.errors import QuestionTooLong, RequestRefused, TooManyMessages, UnknownModel
 from vaultrag.service.search.filters import FilterError
 from vaultrag.service.llm.base import LLMError, LLMUnavailable, ModelNotFound
 
@@ -35,9 +36,17 @@ class ApiError(Exception):
         self.status, self.message, self.type, self.code = status, message, type_, code
 
 
+_REFUSED = {UnknownModel: (404, "model_not_found"), TooManyMessages: (400, "too_many_messages"),
+            QuestionTooLong: (400, "question_too_long")}  # chat requests answering refuses: status, OpenAI code
+
+
 def _as_api_error(exc: Exception) -> ApiError:
+    """The status, OpenAI error type and code for `exc`: the one place domain errors become HTTP answers."""
     if isinstance(exc, ApiError):
         return exc
+    if isinstance(exc, RequestRefused):
+        status, code = _REFUSED.get(type(exc), (400, "invalid_request"))
+        return ApiError(status, str(exc), "invalid_request_error", code)
     if isinstance(exc, ModelNotFound):
         return ApiError(404, str(exc), "invalid_request_error", "model_not_found")
     if isinstance(exc, LLMUnavailable):

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from vaultrag.service.http.errors import ErrorResponse
-from vaultrag.service.http.types import integral
-from vaultrag.service.search.filters import FilterError, make_filters
+from vaultrag.service.http.openai_models import integral
+from vaultrag.service.search.filters import make_filters
 from vaultrag.service.search.searcher import results_json
 
 router = APIRouter()
@@ -35,9 +35,7 @@ class SearchRequest(BaseModel):
 @router.post("/api/search", responses={
     503: {"model": ErrorResponse, "description": "The vector store (a Chroma server) cannot be reached"}})
 def search(body: SearchRequest, request: Request) -> dict:
-    """Runs in the thread pool: embedding the query never blocks /health or /api/status."""
-    try:
-        filters = make_filters(body.filters.tags, body.filters.path_prefix, body.filters.modified_after)
-    except FilterError as exc:
-        raise HTTPException(400, str(exc)) from None
+    """Runs in the thread pool: embedding the query never blocks /health or /api/status. A bad filter is a
+    FilterError, answered as 400 `invalid_filter` (service.http.errors)."""
+    filters = make_filters(body.filters.tags, body.filters.path_prefix, body.filters.modified_after)
     return results_json(request.app.state.searcher.search(body.query, body.k, body.mode, filters))

@@ -12,7 +12,7 @@ Two backends implement `LLMBackend`: `vaultrag.service.llm.ollama` (Ollama, thro
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterator, Protocol
+from typing import Generator, Protocol
 
 from vaultrag.config.errors import VaultragError
 
@@ -53,8 +53,10 @@ class LLMBackend(Protocol):
     name: str
     url: str
 
-    def chat(self, model: str, messages: list[dict], options: ChatOptions, num_ctx: int) -> Iterator[str | Usage]:
-        """Stream the reply's text deltas, then exactly one Usage. Raises LLMError subclasses, also mid-stream."""
+    def chat(self, model: str, messages: list[dict], options: ChatOptions,
+             num_ctx: int) -> Generator[str | Usage, None, None]:
+        """Stream the reply's text deltas, then exactly one Usage. Raises LLMError subclasses, also mid-stream.
+        Closing the generator early closes the connection, which stops the server generating."""
 
     def models(self) -> list[str]:
         """Names of the models the server can answer with now."""

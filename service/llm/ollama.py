@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import urllib.parse
-from typing import Iterator
+from typing import Generator
 
 import httpx
 import ollama
@@ -53,7 +53,8 @@ class OllamaBackend:
         self._timeout_s = timeout_s
         self._client = ollama.Client(host=self.url, timeout=timeout_s)
 
-    def chat(self, model: str, messages: list[dict], options: ChatOptions, num_ctx: int) -> Iterator[str | Usage]:
+    def chat(self, model: str, messages: list[dict], options: ChatOptions,
+             num_ctx: int) -> Generator[str | Usage, None, None]:
         """Stream the reply from `/api/chat`; the final `done` object gives the Usage."""
         sent = {"num_ctx": num_ctx, "temperature": options.temperature, "top_p": options.top_p,
                 "num_predict": options.max_tokens, "stop": options.stop, "seed": options.seed}

@@ -1,7 +1,8 @@
-"""The OpenAI-compatible backend: LM Studio, llama.cpp's server, vLLM, Ollama's /v1, over httpx.
+"""The OpenAI-compatible backend: LM Studio, llama.cpp's server, vLLM, Ollama's /v1, over httpx (events read by
+httpx-sse).
 
 Wire format: OpenAI's chat completions API. `POST {base_url}/chat/completions` with `stream: true` answers with
-server-sent events, one `data: {chunk}` line each, whose `choices[0].delta.content` carries the text, then
+server-sent events, one `data: {chunk}` each, whose `choices[0].delta.content` carries the text, then
 `data: [DONE]`; with `stream_options: {"include_usage": true}` a chunk before [DONE] carries `usage`.
 `GET {base_url}/models` lists `{"data": [{"id": ...}]}`. Errors are `{"error": {"message": ...}}`.
 """
@@ -9,9 +10,10 @@ server-sent events, one `data: {chunk}` line each, whose `choices[0].delta.conte
 from __future__ import annotations
 
 import json
-from typing import Iterator
+from typing import Generator
 
 import httpx
+from httpx_sse import SSEError, connect_sse
 
 from vaultrag.service.llm.base import ChatOptions, LLMError, LLMUnavailable, ModelNotFound, Usage
 
@@ -32,7 +34,8 @@ class OpenAIBackend:
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self._client = httpx.Client(base_url=self.url + "/", headers=headers, timeout=timeout_s)
 
-    def chat(self, model: str, messages: list[dict], options: ChatOptions, num_ctx: int) -> Iterator[str | Usage]:
+    def chat(self, model: str, messages: list[dict], options: ChatOptions,
+             num_ctx: int) -> Generator[str | Usage, None, None]:
         """Stream the reply's deltas from the server's events, then its usage (Usage(0, 0) if it sends none)."""
         sampling = {"temperature": options.temperature, "top_p": options.top_p, "max_tokens": options.max_tokens,
                     "stop": options.stop, "seed": options.seed}
@@ -40,15 +43,17 @@ class OpenAIBackend:
                 **{key: value for key, value in sampling.items() if value is not None}}
         usage, finished = Usage(0, 0), False
         try:
-            with self._client.stream("POST", "chat/completions", json=body) as response:
-                if response.status_code >= 400:
-                    response.read()
-                    raise self._status_error(response, model)
-                for event in _events(response):
-                    if event == "[DONE]":
+            with connect_sse(self._client, "POST", "chat/completions", json=body) as source:
+                if source.response.status_code >= 400:
+                    source.response.read()
+                    raise self._status_error(source.response, model)
+                for event in source.iter_sse():
+                    if not event.data:  # an event with no data field (a named ping, say) carries no chunk
+                        continue
+                    if event.data == "[DONE]":
                         finished = True
                         break
-                    chunk = json.loads(event)
+                    chunk = event.json()
                     if chunk.get("error"):
                         raise LLMError(f"{self.url} failed mid-reply: {_message(chunk)}")
                     if chunk.get("usage"):
@@ -58,11 +63,11 @@ class OpenAIBackend:
                         finished = finished or bool(choice.get("finish_reason"))
                         if text := (choice.get("delta") or {}).get("content"):
                             yield text
-        except httpx.HTTPError as exc:
-            raise self._transport_error(exc) from exc
-        except json.JSONDecodeError as exc:
+        except (SSEError, json.JSONDecodeError) as exc:  # SSEError: the reply is not text/event-stream
             raise LLMError(f"{self.url} sent a reply that is not OpenAI's event stream: is llm.base_url its "
                            "API root (often ending in /v1)?") from exc
+        except httpx.HTTPError as exc:
+            raise self._transport_error(exc) from exc
         if not finished:
             raise LLMUnavailable(f"{self.url} ended the reply before it was done; if it stopped or crashed, "
                                  f"{START_HINT}")
@@ -109,13 +114,6 @@ class OpenAIBackend:
                                   "it may be overloaded; try again, or a smaller model")
         return LLMUnavailable(f"The LLM server at {self.url} went away in the middle of a reply "
                               f"({type(exc).__name__}); if it stopped or crashed, {START_HINT}")
-
-
-def _events(response: httpx.Response) -> Iterator[str]:
-    """The data of each server-sent event (single-line `data:` fields, as OpenAI-compatible servers send them)."""
-    for line in response.iter_lines():
-        if line.startswith("data:"):
-            yield line[5:].strip()
 
 
 def _message(source: httpx.Response | dict) -> str:

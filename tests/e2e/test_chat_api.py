@@ -6,14 +6,17 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import subprocess
+import threading
 from pathlib import Path
 
 import httpx
 import openai
 import pytest
 
-from tests.e2e.conftest import VAULTRAG, free_port
+from tests.e2e.conftest import VAULTRAG, free_port, wait_for
+from tests.llm_servers import ENDLESS_MODEL
 
 pytestmark = pytest.mark.slow
 KEY = "test-key-3f9a"
@@ -42,7 +45,7 @@ def daemon(vault, ollama_server, tmp_path_factory):
     port = free_port()
     log = tmp_path_factory.mktemp("chat-log") / "daemon.log"
     env = {**os.environ, "VAULTRAG_SERVER__API_KEY": KEY, "VAULTRAG_LLM__BASE_URL": ollama_server.url,
-           "VAULTRAG_LLM__MODEL": ollama_server.model, "VAULTRAG_LLM__SELECTABLE": json.dumps([ollama_server.model, "crash-midstream", "slow-start"]),
+           "VAULTRAG_LLM__MODEL": ollama_server.model, "VAULTRAG_LLM__SELECTABLE": json.dumps([ollama_server.model, "crash-midstream", "slow-start", ENDLESS_MODEL]),
            "VAULTRAG_LLM__CONTEXT_TOKENS": "2048", "VAULTRAG_LLM__ANSWER_TOKENS": "32",
            "VAULTRAG_ANSWER__EXCERPTS": "2"}
     proc = subprocess.Popen([VAULTRAG, "serve", "--vault", str(vault), "--data-dir", str(log.parent / "data"),
@@ -82,7 +85,8 @@ def test_models_lists_the_vault_and_selectable_llms(daemon, ollama_server):
     models = httpx.get(daemon.url + "/v1/models", headers=auth()).json()
     assert models["object"] == "list"
     assert [m["id"] for m in models["data"]] == ["vaultrag", f"vaultrag/{ollama_server.model}",
-                                                 "vaultrag/crash-midstream", "vaultrag/slow-start"]
+                                                 "vaultrag/crash-midstream", "vaultrag/slow-start",
+                                                 f"vaultrag/{ENDLESS_MODEL}"]
     assert all(m["object"] == "model" and m["owned_by"] == "vaultrag" for m in models["data"])
 
 
@@ -225,6 +229,52 @@ def test_a_slow_llm_gets_keep_alive_comments_until_its_first_token(daemon):
                        and e["choices"][0]["delta"].get("content"))
     assert events[sources + 1:first_token].count(":") >= 2  # the stand-in waits 5 s; a comment every 2 s
     assert events[first_token]["choices"][0]["delta"]["content"] == "Slow answer." and events[-1] == "[DONE]"
+
+
+def test_a_client_that_leaves_mid_answer_stops_the_llm(daemon, ollama_server):
+    """Closing the connection mid-answer makes the daemon close its own stream from the LLM, which stops it
+    generating: the stand-in's minute-long reply ends early."""
+    before = ollama_server.cut_off
+    ollama_server.installed.add(ENDLESS_MODEL)
+    try:
+        with httpx.stream("POST", daemon.url + "/v1/chat/completions", headers=auth(), timeout=60, json={
+                "model": f"vaultrag/{ENDLESS_MODEL}", "stream": True,
+                "messages": [{"role": "user", "content": "What is the wifi router's IP?"}]}) as response:
+            for line in response.iter_lines():
+                chunk = json.loads(line[6:]) if line.startswith("data: {") else {}
+                if chunk.get("choices") and chunk["choices"][0]["delta"].get("content") == " word":
+                    break  # the answer is streaming: leave, closing the connection
+        wait_for(lambda: ollama_server.cut_off > before, 30, what="the LLM's reply to be cut off")
+    finally:
+        ollama_server.installed.discard(ENDLESS_MODEL)
+
+
+def test_stopping_the_daemon_mid_answer_ends_the_stream_and_the_llms(write_vault, start_daemon, ollama_server):
+    """SIGTERM while an answer streams: the daemon exits 0 without waiting for the answer, the client's stream ends,
+    and the LLM's reply is cut off."""
+    daemon = start_daemon(write_vault(NOTES), env={"VAULTRAG_LLM__BASE_URL": ollama_server.url,
+                                                   "VAULTRAG_LLM__MODEL": ENDLESS_MODEL})
+    daemon.wait_ready()
+    before, lines = ollama_server.cut_off, []
+    ollama_server.installed.add(ENDLESS_MODEL)
+
+    def read() -> None:
+        with httpx.stream("POST", daemon.url + "/v1/chat/completions", timeout=60, json={
+                "model": "vaultrag", "stream": True,
+                "messages": [{"role": "user", "content": "Where is the router?"}]}) as response:
+            for line in response.iter_lines():
+                lines.append(line)
+
+    reader = threading.Thread(target=read, daemon=True)
+    try:
+        reader.start()
+        wait_for(lambda: any('" word"' in line for line in lines), 30, what="the answer to stream")
+        assert daemon.stop(signal.SIGTERM) == 0
+        reader.join(10)
+        assert not reader.is_alive()  # the stream ended with the daemon
+        wait_for(lambda: ollama_server.cut_off > before, 30, what="the LLM's reply to be cut off")
+    finally:
+        ollama_server.installed.discard(ENDLESS_MODEL)
 
 
 def test_ask_streams_an_answer_with_sources(vault, ollama_server, tmp_path):
