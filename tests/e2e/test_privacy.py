@@ -3,15 +3,17 @@ records every connection to, and name lookup of, a non-loopback address (tests/n
 into the daemon's interpreter through PYTHONPATH). Sentinels in a note, the question and the API key must never
 reach the log.
 
-Also covered elsewhere: CORS closed by default and nothing private in the log at the default level
-(test_chat_api.py::test_no_cors_by_default_and_nothing_private_in_the_log); /open/ redirects only to notes inside the
-vault (test_chat_api.py::test_open_links_redirect_into_obsidian_only_for_notes_in_the_vault and
-test_api_abuse.py::test_open_links_refuse_everything_outside_the_vault)."""
+Also here: a cached model that is not bundled loads without a lookup, and `vaultrag models pull` is the one command
+that reaches out, saying what and where. Covered elsewhere: CORS closed by default and nothing private in the log
+at the default level (test_chat_api.py::test_no_cors_by_default_and_nothing_private_in_the_log); /open/ redirects
+only to indexed notes (test_api_abuse.py::test_open_links_refuse_everything_that_is_not_an_indexed_note); requests
+for another Host or from another web page are refused (test_api_abuse.py)."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -33,8 +35,9 @@ NOTES = {"Coast/Lighthouse.md": f"# Lighthouse\n\nThe lighthouse code word is {S
 
 def guarded(record: Path, monkeypatch) -> dict:
     """The daemon's environment: the guard on, and none of the test suite's offline switches (HF_HUB_OFFLINE is
-    set for the whole session in tests/conftest.py): the daemon must stay offline by itself."""
-    for name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE"):
+    set for the whole session in tests/conftest.py, and importing vaultrag sets the others in this process): the
+    daemon must stay offline by itself."""
+    for name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE", "HF_HUB_DISABLE_TELEMETRY"):
         monkeypatch.delenv(name, raising=False)
     return {"PYTHONPATH": os.pathsep.join(filter(None, [str(GUARD), os.environ.get("PYTHONPATH")])),
             "NETGUARD_LOG": str(record)}
@@ -65,7 +68,10 @@ def test_index_watch_search_and_answer_reach_no_address_but_loopback(write_vault
     wait_for(lambda: found("watering tomatoes", "Garden/Tomatoes.md"), 60, what="the watcher to index a new note")
     answer = api.post("/v1/chat/completions", json={"model": "vaultrag", "messages": [
         {"role": "user", "content": QUESTION}]})
-    assert answer.status_code == 200 and "Coast/Lighthouse.md" in answer.json()["choices"][0]["message"]["content"]
+    content = answer.json()["choices"][0]["message"]["content"]
+    assert answer.status_code == 200 and "**Sources**\n1. [Lighthouse](" in content
+    links = [s["source"]["url"] for s in answer.json()["sources"]] + re.findall(r"\]\((http[^)]+)\)", content)
+    assert links and not [link for link in links if "Coast" in link or "Lighthouse" in link]  # what a favicon lookup sees
     with api.stream("POST", "/v1/chat/completions", json={"model": "vaultrag", "stream": True, "messages": [
             {"role": "user", "content": QUESTION}]}) as streamed:
         assert streamed.status_code == 200 and list(streamed.iter_lines())[-2:] == ["data: [DONE]", ""]
@@ -114,8 +120,8 @@ def hub():
 attempt("hub", hub)
 attempt("loopback", lambda: socket.create_connection(("127.0.0.1", 9), timeout=2))
 """
-    env = {**os.environ, **guarded(record, monkeypatch)}
-    env.pop("HF_HUB_OFFLINE", None)
+    guard = guarded(record, monkeypatch)  # first: it clears the offline switches from os.environ
+    env = {**os.environ, **guard}
     run = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=60)
     lines = dict(line.split(" ", 1) for line in run.stdout.splitlines())
     for name in ("connect", "raw", "udp", "dns", "hub"):
@@ -176,7 +182,8 @@ def test_a_cached_model_that_is_not_bundled_loads_without_asking_the_hub(write_v
 def test_models_pull_is_the_one_command_that_downloads_and_says_what_and_where(tmp_path, monkeypatch):
     record = tmp_path / "network.jsonl"
     hf_home = hf_home_with(tmp_path, CACHED_MODEL)
-    env = {**os.environ, **guarded(record, monkeypatch), "HF_HOME": str(hf_home)}
+    guard = guarded(record, monkeypatch)
+    env = {**os.environ, **guard, "HF_HOME": str(hf_home)}
     pull = lambda name: subprocess.run([VAULTRAG, "models", "pull", name], env=env, capture_output=True, text=True,
                                        timeout=120)
 
