@@ -4,7 +4,7 @@
   browser's eyes; its requests carry that name in Host, so only names that are the daemon's own are answered.
 - Origin: a page elsewhere may send requests (a form, `fetch` with mode no-cors) though it cannot read the answers;
   one whose Origin is neither the daemon's own nor in server.cors_origins is refused before anything runs.
-- Content-Type: a cross-site page can send text/plain or a form without a CORS preflight, never application/json.
+- Content-Type: a cross-site page can POST text/plain or a form without a CORS preflight, never application/json.
 """
 
 from __future__ import annotations
@@ -14,13 +14,13 @@ from urllib.parse import urlsplit
 
 from fastapi.responses import JSONResponse
 from starlette.datastructures import Headers
+from starlette.routing import Match
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from vaultrag.config.settings import WILDCARD_HOSTS, ServerSettings
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 API_PREFIXES = ("/api/", "/v1/")
-BODY_METHODS = ("POST", "PUT", "PATCH")
 
 
 def refusal(status: int, message: str, code: str) -> JSONResponse:
@@ -87,13 +87,19 @@ def check(addressing: Addressing, scope: Scope) -> JSONResponse | None:
             not addressing.origin_allowed(origin, headers.get("host", "")):
         return refusal(403, f"requests from the web page at {origin[:200]} are refused: only the daemon's own pages "
                             "and the origins listed in server.cors_origins may call it", "origin_not_allowed")
-    has_body = headers.get("transfer-encoding") is not None or headers.get("content-length", "0") not in ("", "0")
-    if method in BODY_METHODS or has_body:
+    if method == "POST" and _has_route(scope):  # what a cross-site page can send unasked; elsewhere 404 or 405
         media_type = headers.get("content-type", "").split(";", 1)[0].strip().lower()
         if media_type != "application/json":
             return refusal(415, f"the request body must be JSON, sent with 'Content-Type: application/json' "
                                 f"(got {media_type or 'no Content-Type'!r})", "unsupported_media_type")
     return None
+
+
+def _has_route(scope: Scope) -> bool:
+    """Whether the app (Starlette puts it in the scope) has a route for this method and path."""
+    app = scope.get("app")
+    routes = getattr(getattr(app, "router", None), "routes", None)
+    return routes is None or any(route.matches(scope)[0] is Match.FULL for route in routes)
 
 
 class HostGuard:
