@@ -6,6 +6,8 @@
     ├── StoreUnavailable       (ingest.errors) the vector store cannot be opened or reached
     ├── IndexBusy              (ingest.errors) another process is writing this index
     ├── DataDirUnwritable      (ingest.errors) the data dir's disk is full or read-only (nothing is lost)
+    ├── PullRefused, PullFailed (ingest.errors) `vaultrag models pull` was given no model id, or the download failed
+    ├── DaemonError            (service.daemon.client) the running daemon refused or failed a CLI request
     ├── PortUnavailable        (service.serve) the daemon's address cannot be bound
     ├── RequestRefused         (service.answering.errors) a chat request for a model not offered, or over a limit
     ├── LLMError               (service.llm) the LLM server failed; LLMUnavailable (not reachable) and

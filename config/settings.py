@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import json
+import logging
 import os
 import re
+import socket
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
@@ -15,8 +18,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from vaultrag.config.errors import ConfigError
 
+log = logging.getLogger(__name__)
+
 APP_NAME = "vaultrag"
 ENV_PREFIX = "VAULTRAG_"
+ENV_ALIASES = {"VAULTRAG_API_KEY": "server.api_key"}  # short names the README uses; the long form wins over them
+WILDCARD_HOSTS = ("0.0.0.0", "::")
 DEFAULT_TOML = Path(__file__).with_name("default.toml")
 
 
@@ -64,6 +71,7 @@ class ServerSettings(_Section):
     port: int = Field(default=8765, ge=1, le=65535)
     api_key: str = ""
     public_url: str = ""
+    allowed_hosts: list[str] = Field(default_factory=list)
     cors_origins: list[str] = Field(default_factory=list)
     max_body_mb: float = Field(default=4.0, gt=0)
     max_messages: int = Field(default=500, ge=1)
@@ -71,14 +79,35 @@ class ServerSettings(_Section):
 
     @property
     def is_loopback(self) -> bool:
-        return self.host in ("127.0.0.1", "::1", "localhost") or self.host.startswith("127.")
+        """Whether the bind address reaches only this machine: decided by address, a name by what it resolves to."""
+        return is_loopback(self.host)
 
     @property
     def base_url(self) -> str:
         if self.public_url:
             return self.public_url.rstrip("/")
-        host = "127.0.0.1" if self.host in ("0.0.0.0", "::") else self.host
-        return f"http://{f'[{host}]' if ':' in host else host}:{self.port}"
+        return http_url(self.host, self.port)
+
+
+def is_loopback(host: str) -> bool:
+    """127.0.0.0/8 or ::1, or a name all of whose addresses are (a name that does not resolve is not loopback)."""
+    name = host.strip("[]")
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        pass
+    try:
+        addresses = {info[4][0].split("%", 1)[0] for info in socket.getaddrinfo(name, None)}
+    except (OSError, UnicodeError):
+        return False
+    return bool(addresses) and all(ipaddress.ip_address(address).is_loopback for address in addresses)
+
+
+def http_url(host: str, port: int) -> str:
+    """http://host:port for a client: a wildcard bind address becomes loopback, an IPv6 address is bracketed."""
+    host = host.strip("[]")
+    host = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(host, host)
+    return f"http://{f'[{host}]' if ':' in host else host}:{port}"
 
 
 class LLMSettings(_Section):
@@ -197,14 +226,19 @@ def _merge(base: dict, extra: dict, source: str) -> None:
 
 
 def _from_env(environ: dict[str, str]) -> dict:
-    """VAULTRAG_SECTION__KEY=value -> {"section": {"key": value}}; JSON values (lists, numbers) are decoded."""
+    """VAULTRAG_SECTION__KEY=value (or an alias in ENV_ALIASES) -> {"section": {"key": value}}; JSON values
+    (lists) are decoded. A VAULTRAG_ variable that names no setting is a warning naming it: the environment is
+    shared with other programs and scripts, so it cannot stop vaultrag."""
     found: dict[str, str] = {}
-    for name, raw in environ.items():
+    for name, raw in sorted(environ.items(), key=lambda item: item[0] not in ENV_ALIASES):  # aliases first
         if not name.startswith(ENV_PREFIX):
             continue
-        dotted = name[len(ENV_PREFIX):].lower().replace("__", ".", 1)
-        if "." not in dotted:
-            raise ConfigError(f"environment variable {name} is not of the form {ENV_PREFIX}<SECTION>__<KEY>")
+        dotted = ENV_ALIASES.get(name) or name[len(ENV_PREFIX):].lower().replace("__", ".", 1)
+        section, _, key = dotted.partition(".")
+        if section not in Settings.model_fields or key not in Settings.model_fields[section].annotation.model_fields:
+            log.warning("ignoring environment variable %s: it names no setting (settings are %s<SECTION>__<KEY>, "
+                        "e.g. VAULTRAG_SERVER__PORT; see config/default.toml)", name, ENV_PREFIX)
+            continue
         found[dotted] = _env_value(raw)
     return _dotted_to_nested(found)
 

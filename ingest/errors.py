@@ -21,6 +21,14 @@ class IndexBusy(VaultragError):
     """Another process is writing this index."""
 
 
+class PullRefused(VaultragError):
+    """`vaultrag models pull` was given something that is not a Hugging Face model id."""
+
+
+class PullFailed(VaultragError):
+    """`vaultrag models pull` could not complete the download."""
+
+
 class DataDirUnwritable(VaultragError):
     """The data dir's disk is full or read-only; what was indexed is intact and indexing resumes once it is writable."""
 

@@ -1,4 +1,5 @@
-"""The manifest: one SQLite row per indexed file (stat, content hash, chunk ids), plus skipped/failed files.
+"""The manifest: one SQLite row per indexed file (stat, content hash, chunk ids), plus skipped/failed files and
+where renamed notes went.
 
 The same database holds the lexical index (`manifest.lexical`), written in the same transactions.
 
@@ -38,6 +39,7 @@ CREATE TABLE IF NOT EXISTS problems (
     reason TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS moves (old_path TEXT PRIMARY KEY, new_path TEXT NOT NULL);
 """
 
 
@@ -120,6 +122,10 @@ class Manifest:
         row = self._db.execute("SELECT json_extract(chunk_ids, '$[0]') FROM files WHERE path = ?", (path,)).fetchone()
         return row[0] if row else None
 
+    def chunk_ids_of(self, path: str) -> list[str]:
+        row = self._db.execute("SELECT chunk_ids FROM files WHERE path = ?", (path,)).fetchone()
+        return json.loads(row[0]) if row else []
+
     def links_of(self, paths: list[str]) -> dict[str, list[str]]:
         """The wikilink targets (as written) of each of these notes."""
         rows = self._db.execute("SELECT path, links FROM files WHERE path IN (SELECT value FROM json_each(?))",
@@ -140,6 +146,13 @@ class Manifest:
 
     def delete_file(self, path: str) -> None:
         self._db.execute("DELETE FROM files WHERE path = ?", (path,))
+
+    # renames: where a note that moved went, so links made before the move still find it
+    def moves(self) -> dict[str, str]:
+        return dict(self._db.execute("SELECT old_path, new_path FROM moves"))
+
+    def put_move(self, old_path: str, new_path: str) -> None:
+        self._db.execute("INSERT OR REPLACE INTO moves VALUES (?, ?)", (old_path, new_path))
 
     # problems
     def problems(self) -> dict[str, ProblemRecord]:

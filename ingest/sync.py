@@ -136,13 +136,13 @@ class Syncer:
         found = len(scan.files) + len(scan.problems)
         if progress:
             progress(SyncProgress(found, len(todo), 0, 0))
-        new_hashes: set[str] = set()
+        new_paths: dict[str, str] = {}  # content hash -> path, of the notes new to this index
         chunks_written = 0
         self._stop = stop
         try:
             for files_read, batch in self._batches(todo, records, summary):
                 chunks_written += self._apply(batch, records, summary)
-                new_hashes.update(p.content_hash for p in batch if p.stat.path not in records)
+                new_paths.update((p.content_hash, p.stat.path) for p in batch if p.stat.path not in records)
                 if progress:
                     progress(SyncProgress(found, len(todo), files_read, chunks_written))
                 if stop is not None and stop.is_set():
@@ -150,8 +150,12 @@ class Syncer:
         except _Stopped:
             summary.complete = False
         if summary.complete:
-            summary.renamed = sum(1 for p in gone if records[p].content_hash in new_hashes)
+            moves = {p: new_paths[records[p].content_hash] for p in gone if records[p].content_hash in new_paths}
+            summary.renamed = len(moves)
             summary.indexed -= summary.renamed  # a rename is reported as such, not as a new note
+            with manifest.transaction():
+                for old_path, new_path in moves.items():
+                    manifest.put_move(old_path, new_path)
             self._remove(gone, records, summary)
             self._record_problems(scan_problems, records, summary)
 

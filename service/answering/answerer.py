@@ -7,7 +7,6 @@ import logging
 from contextlib import closing
 from dataclasses import dataclass, replace
 from typing import Iterator
-from urllib.parse import quote
 
 from vaultrag.config.settings import Settings
 from vaultrag.service.answering import prompts
@@ -18,6 +17,7 @@ from vaultrag.service.search.searcher import SearchResult, Searcher
 log = logging.getLogger(__name__)
 
 TASK_PREFIX = "### Task:"  # Open WebUI's background tasks (titles, tags, follow-ups): no retrieval for these
+SOURCES_HEADING = "\n\n**Sources**\n"  # the answer's last text piece starts with it
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,7 @@ class Source:
     heading: str
     text: str
     score: float
-    url: str  # http link on the daemon that redirects into Obsidian (chat UIs only make http links clickable)
+    url: str  # http link on the daemon that redirects into Obsidian (chat UIs only make http links clickable); no names
     obsidian_url: str
 
 
@@ -56,15 +56,9 @@ def text_of(content) -> str:
     return "\n".join(part.get("text", "") for part in content if isinstance(part, dict) and part.get("type") == "text")
 
 
-def open_url(base_url: str, path: str, heading: str) -> str:
-    url = f"{base_url}/open/{quote(path)}"
-    inner = heading.split(" > ", 1)[1] if " > " in heading else ""
-    return f"{url}?heading={quote(inner.split(' > ')[-1])}" if inner else url
-
-
 def sources_markdown(sources: list[Source]) -> str:
     lines = [f"{s.n}. [{s.heading or s.title}]({s.url})" for s in sources]
-    return "\n\n**Sources**\n" + "\n".join(lines) if lines else ""
+    return SOURCES_HEADING + "\n".join(lines) if lines else ""
 
 
 class Answerer:
@@ -126,8 +120,8 @@ class Answerer:
         return rewritten[0] if rewritten and rewritten[0] else f"{last_user} {question}"
 
     def _source(self, n: int, r: SearchResult) -> Source:
-        return Source(n, r.path, r.title, r.heading, r.text, r.score,
-                      open_url(self._settings.server.base_url, r.path, r.heading), r.obsidian_url)
+        return Source(n, r.path, r.title, r.heading, r.text, r.score, self._searcher.links.web(r.path, r.heading),
+                      r.obsidian_url)
 
     def _prompt(self, messages: list[dict], question: str, sources: list[Source],
                 max_tokens: int | None) -> tuple[list[dict], list[Source]]:

@@ -14,6 +14,7 @@ from vaultrag.config.settings import load_settings
 from vaultrag.service.cli.common import (ConfigOpt, DataDirOpt, JsonOpt, SearchMode, VaultOpt, err,
                                           index_with_progress, out, settings_for)
 from vaultrag.service.cli.eval import eval_app
+from vaultrag.service.cli.models import models_app
 from vaultrag.service.ops.system_service import service_app
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -21,6 +22,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
 
 app.add_typer(service_app, name="service")
 app.add_typer(eval_app, name="eval")
+app.add_typer(models_app, name="models")
 
 @app.command()
 def index(config: ConfigOpt = None, vault: VaultOpt = None, data_dir: DataDirOpt = None, as_json: JsonOpt = False):
@@ -47,14 +49,23 @@ def search(query: Annotated[Optional[str], typer.Argument(help="What to look for
            mode: Annotated[Optional[SearchMode], typer.Option("--mode", help="hybrid (default: retrieval.mode), "
                                                               "dense or bm25.", show_default=False)] = None,
            config: ConfigOpt = None, vault: VaultOpt = None, data_dir: DataDirOpt = None, as_json: JsonOpt = False):
-    """Print the chunks of the vault that best match QUERY (filters inline: tag:x path:Work/ after:2025-01-01)."""
-    from vaultrag.service.search.searcher import Searcher
+    """Print the chunks of the vault that best match QUERY (filters inline: tag:x path:Work/ after:2025-01-01);
+    a running daemon answers it."""
+    from vaultrag.service.daemon.client import running_daemon
+    from vaultrag.service.search.searcher import SearchResult, Searcher
 
     settings = settings_for(config, vault, data_dir)
-    searcher = Searcher(settings)
+    mode_name = mode and mode.value
+    daemon = running_daemon(settings)
+    searcher = None if daemon else Searcher(settings)
+
+    def find(text: str) -> list[SearchResult]:
+        if daemon is not None:
+            return [SearchResult(**result) for result in daemon.search(text, k, mode_name)]
+        return searcher.search(text, k, mode_name)
     try:
         if query is not None:
-            _print_results(searcher.search(query, k, mode and mode.value), as_json)
+            _print_results(find(query), as_json)
             return
         interactive = sys.stdin.isatty()
         if interactive:
@@ -62,11 +73,12 @@ def search(query: Annotated[Optional[str], typer.Argument(help="What to look for
         while True:
             line = input("search> " if interactive else "")
             if line.strip():
-                _print_results(searcher.search(line.strip(), k, mode and mode.value), as_json)
+                _print_results(find(line.strip()), as_json)
     except (EOFError, KeyboardInterrupt):
         pass
     finally:
-        searcher.close()
+        if searcher is not None:
+            searcher.close()
 
 
 @app.command()
@@ -80,30 +92,19 @@ def doctor(config: ConfigOpt = None, vault: VaultOpt = None, data_dir: DataDirOp
 @app.command()
 def ask(question: Annotated[str, typer.Argument(help="A question about your notes.")],
         config: ConfigOpt = None, vault: VaultOpt = None, data_dir: DataDirOpt = None):
-    """Answer QUESTION from your notes with the configured LLM, streaming, then list the sources."""
-    from vaultrag.service.answering.answerer import Answerer
-    from vaultrag.service.llm.base import ChatOptions
-    from vaultrag.service.llm.factory import make_backend
-    from vaultrag.service.search.searcher import Searcher
+    """Answer QUESTION from your notes with the configured LLM, streaming, then list the sources; a running
+    daemon answers it, with its own LLM settings."""
+    from vaultrag.service.cli.answer import answer_here, answer_through
+    from vaultrag.service.daemon.client import running_daemon
 
-    settings = settings_for(config, vault, data_dir, resolve=True)
-    llm = settings.llm
-    backend = make_backend(llm.backend, llm.base_url, llm.api_key, llm.keep_alive, llm.auto_pull)
-    searcher = Searcher(settings)
-    try:
-        answerer = Answerer(settings, searcher, backend)
-        plan = answerer.plan([{"role": "user", "content": question}], llm.model)
-        for piece in answerer.stream(plan, llm.model, ChatOptions(temperature=llm.temperature, max_tokens=llm.answer_tokens),
-                                     sources_list=False):
-            if isinstance(piece, str):
-                out.print(piece, end="", highlight=False, markup=False)
-        out.print()
-        if plan.sources:
-            out.print("\n[bold]Sources[/]")
-        for s in plan.sources:
-            out.print(f"{s.n}. {s.heading}  [dim]{s.path}[/]  [link={s.obsidian_url}]{s.obsidian_url}[/link]", highlight=False)
-    finally:
-        searcher.close()
+    settings = settings_for(config, vault, data_dir)
+    daemon = running_daemon(settings)
+    sources = answer_through(daemon, question, settings) if daemon else answer_here(question, settings)
+    out.print()
+    if sources:
+        out.print("\n[bold]Sources[/]")
+    for n, (name, path, link) in enumerate(sources, start=1):
+        out.print(f"{n}. {name}  [dim]{path}[/]  [link={link}]{link}[/link]", highlight=False)
 
 
 def _print_results(results, as_json: bool) -> None:
@@ -136,11 +137,13 @@ def serve(config: ConfigOpt = None, vault: VaultOpt = None, data_dir: DataDirOpt
 
 @app.command()
 def status(config: ConfigOpt = None, vault: VaultOpt = None, data_dir: DataDirOpt = None, as_json: JsonOpt = False):
-    """Show the running daemon's status, or the index's when no daemon runs."""
-    from vaultrag.service.daemon.client import current_status
+    """Show the running daemon's status (asked through its API), or the index's when no daemon runs."""
+    from vaultrag.service.daemon.client import running_daemon
+    from vaultrag.service.daemon.status import offline_status
 
     settings = settings_for(config, vault, data_dir)
-    state = current_status(settings)
+    daemon = running_daemon(settings)
+    state = daemon.status() if daemon else offline_status(settings)
     if as_json:
         typer.echo(json.dumps(state, ensure_ascii=False, indent=2))
         return

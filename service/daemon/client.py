@@ -1,27 +1,109 @@
-"""Where `vaultrag status` gets its answer: the running daemon (found through the writer lock) or the index on disk."""
+"""The CLI's way to a running daemon: found through the writer lock, asked over its HTTP API with the configured key.
+
+One process owns the index: while a daemon holds it, `vaultrag search`, `ask` and `status` ask the daemon and never
+open the store themselves (ChromaDB's embedded store is not safe to share between processes).
+"""
 
 from __future__ import annotations
 
+import json
+import os
+from dataclasses import dataclass
+from typing import Iterator
+
 import httpx
 
-from vaultrag.config.settings import Settings
-from vaultrag.ingest.index import DataDir, read_lock_holder
-from vaultrag.service.daemon.status import offline_status
+from vaultrag.config.errors import VaultragError
+from vaultrag.config.settings import Settings, http_url
+from vaultrag.ingest.index import read_lock_holder
+
+TIMEOUT = httpx.Timeout(30.0, read=300.0)  # an answer may wait minutes for a busy LLM
 
 
-def current_status(settings: Settings) -> dict:
-    data = DataDir(settings.data_dir, settings.store.url)
-    holder = read_lock_holder(settings.data_dir / "writer.lock")
-    if holder.get("port"):
+class DaemonError(VaultragError):
+    """The running daemon refused or failed a request; the message is the daemon's own."""
+
+
+@dataclass(frozen=True)
+class Daemon:
+    url: str
+    pid: int | None
+    api_key: str
+
+    def status(self) -> dict:
+        return self._json("GET", "/api/status")
+
+    def search(self, query: str, k: int, mode: str | None) -> list[dict]:
+        return self._json("POST", "/api/search", json={"query": query, "k": k, "mode": mode})["results"]
+
+    def answer(self, question: str) -> Iterator[dict]:
+        """The streamed answer's events, as /v1/chat/completions sends them (chunks, source events)."""
+        body = {"model": "vaultrag", "stream": True, "messages": [{"role": "user", "content": question}]}
         try:
-            response = httpx.get(f"http://{holder['host']}:{holder['port']}/api/status", timeout=5)
-            response.raise_for_status()
-            return response.json()
-        except httpx.HTTPError:
-            pass  # recorded by a daemon that is gone: read the index itself
-    index = data.open_active() if settings.data_dir.is_dir() else None
+            with httpx.stream("POST", self.url + "/v1/chat/completions", json=body, headers=self._headers(),
+                              timeout=TIMEOUT) as response:
+                if response.status_code != 200:
+                    response.read()
+                    raise DaemonError(self._refusal(response))
+                for line in response.iter_lines():
+                    if line.startswith("data: ") and line != "data: [DONE]":
+                        event = json.loads(line[6:])
+                        if "error" in event:
+                            raise DaemonError(f"the daemon at {self.url}: {event['error'].get('message')}")
+                        yield event
+        except httpx.HTTPError as exc:
+            raise DaemonError(f"the daemon at {self.url} stopped answering: {exc}") from None
+
+    def _json(self, method: str, path: str, **kw) -> dict:
+        try:
+            response = httpx.request(method, self.url + path, headers=self._headers(), timeout=TIMEOUT, **kw)
+        except httpx.HTTPError as exc:
+            raise DaemonError(f"the daemon at {self.url} stopped answering: {exc}") from None
+        if response.status_code != 200:
+            raise DaemonError(self._refusal(response))
+        return response.json()
+
+    def _headers(self) -> dict:
+        return {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
+
+    def _refusal(self, response: httpx.Response) -> str:
+        try:
+            message = response.json()["error"]["message"]
+        except (ValueError, KeyError, TypeError):
+            message = response.text[:200]
+        if response.status_code == 401:
+            return (f"the daemon at {self.url} refused the API key: set server.api_key (or VAULTRAG_API_KEY) to "
+                    "the daemon's key")
+        return f"the daemon at {self.url} answered {response.status_code}: {message}"
+
+
+def running_daemon(settings: Settings) -> Daemon | None:
+    """The daemon that holds this vault's index, or None when none does (then the caller may open the store).
+
+    A lock file left by a daemon that is gone names a pid that no longer runs: no daemon. A daemon whose process
+    runs but does not answer (still starting, or stuck) is an error: the index is not this process's to open."""
+    holder = read_lock_holder(settings.data_dir / "writer.lock")
+    if not holder.get("port"):
+        return None  # nobody holds it, or `vaultrag index` does (no HTTP API to ask)
+    daemon = Daemon(http_url(str(holder.get("host") or "127.0.0.1"), int(holder["port"])), holder.get("pid"),
+                    settings.server.api_key)
     try:
-        return offline_status(str(settings.vault_path), index)
-    finally:
-        if index is not None:
-            index.close()
+        httpx.get(daemon.url + "/health", timeout=5)
+    except httpx.HTTPError as exc:
+        if not _running(daemon.pid):
+            return None
+        raise DaemonError(f"the vaultrag daemon (pid {daemon.pid}) holds the index of {settings.vault_path} but does "
+                          f"not answer at {daemon.url} ({exc}); it may still be starting: try again in a moment") from None
+    return daemon
+
+
+def _running(pid) -> bool:
+    if not isinstance(pid, int) or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: it runs
+        return True
+    return True

@@ -61,7 +61,7 @@ def serve(settings: Settings, insecure: bool = False) -> None:
     with VaultIndexer(settings, host=host, port=port) as indexer:
         sock = bind(host, port)
         log.info("vaultrag starting: vault %s, data %s, embedding model %s, http://%s:%d", indexer.vault,
-                 settings.data_dir, indexer.model.model_id, host, port)
+                 settings.data_dir, indexer.model.model_id, f"[{host}]" if ":" in host else host, port)
         config = uvicorn.Config(create_app(settings, indexer, choice=choice), log_config=None, access_log=False,
                                 timeout_graceful_shutdown=3, lifespan="on")
         # uvicorn handles SIGTERM/SIGINT itself, then re-raises the signal to the handler it found: make that one

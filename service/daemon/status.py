@@ -5,6 +5,8 @@ from __future__ import annotations
 import threading
 from dataclasses import asdict, dataclass, field
 
+from vaultrag.config.settings import Settings
+from vaultrag.ingest.index import DataDir
 from vaultrag.ingest.sync import SyncProgress, SyncSummary
 
 
@@ -69,14 +71,20 @@ class IndexStatus:
             self.embedded_since_start += summary.embedded
 
 
-def offline_status(vault: str, index) -> dict:
-    """The same shape as `/api/status`, read from an index on disk when no daemon runs (`index` may be None)."""
-    status = IndexStatus(vault=vault, embedding_model=index.model_id if index else "", state="stopped")
-    if index is not None:
+def offline_status(settings: Settings) -> dict:
+    """The same shape as `/api/status`, read from the index on disk; only when no daemon holds it."""
+    index = DataDir(settings.data_dir, settings.store.url).open_active() if settings.data_dir.is_dir() else None
+    status = IndexStatus(vault=str(settings.vault_path), embedding_model=index.model_id if index else "",
+                         state="stopped")
+    if index is None:
+        return status.snapshot()
+    try:
         problems = [{"path": p.path, "reason": p.reason} for p in index.manifest.problems().values()]
         files = index.manifest.files()
         pending = sum(1 for rec in files.values() if rec.state == "pending")
         status.update(files_indexed=len(files) - pending, files_pending=pending, files_failed=len(problems),
                       files_total=len(files) + len(problems), chunks=index.store.count(), failed=problems,
                       last_sync=index.manifest.get_meta("last_sync"), progress=1.0 if not pending else 0.0)
+    finally:
+        index.close()
     return status.snapshot()

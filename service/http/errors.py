@@ -146,7 +146,7 @@ def component_schemas(*models: type[BaseModel]) -> dict:
     return found
 
 
-def _error_response(description: str) -> dict:
+def error_response(description: str) -> dict:
     return {"description": description,
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}}}
 
@@ -161,9 +161,9 @@ def document(schema: dict) -> dict:
             responses = operation.setdefault("responses", {})
             responses.pop("422", None)
             if "requestBody" in operation or operation.get("parameters"):
-                responses.setdefault("400", _error_response("The request is invalid; the message names the field"))
+                responses.setdefault("400", error_response("The request is invalid; the message names the field"))
             if "requestBody" in operation:
-                responses.setdefault("413", _error_response("The body is larger than server.max_body_mb"))
+                responses.setdefault("413", error_response("The body is larger than server.max_body_mb"))
     if "#/components/schemas/HTTPValidationError" not in json.dumps(schema["paths"]):
         components.pop("HTTPValidationError", None)
         components.pop("ValidationError", None)

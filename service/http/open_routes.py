@@ -1,37 +1,36 @@
-"""`GET /open/<path>`: an http link (clickable in chat UIs) that redirects into Obsidian, for notes in the vault only."""
+"""`GET /open/<id>`: the http link in answers (chat UIs make only those clickable) that redirects into Obsidian, for
+notes in the index only; the id names no note (service.search.links)."""
 
 from __future__ import annotations
 
 from pathlib import Path, PurePosixPath
-from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 
 from vaultrag.service.http.errors import ApiError
-from vaultrag.service.search.searcher import obsidian_url
 
 router = APIRouter()
 
 
-def note_in_vault(vault: Path, path: str) -> Path:
-    """The note's file, or a 404 for anything outside the vault, missing, or not a note (no traversal, no links out)."""
+def on_disk(vault: Path, path: str) -> bool:
+    """Whether the indexed `path` is still a note file inside the vault (no traversal, no symlink out)."""
     rel = PurePosixPath(path)
-    if not path or rel.is_absolute() or ".." in rel.parts or "\\" in path or "\x00" in path:
-        raise ApiError(404, f"no note {path!r} in the vault", "invalid_request_error", "not_found")
+    if rel.is_absolute() or ".." in rel.parts or "\\" in path or "\x00" in path:
+        return False
     try:
         target = (vault / rel).resolve()
-        found = target.is_relative_to(vault.resolve()) and target.is_file() and target.suffix.lower() == ".md"
+        return target.is_relative_to(vault.resolve()) and target.is_file() and target.suffix.lower() == ".md"
     except (OSError, ValueError):  # a name too long for the file system, a symlink loop...
-        found = False
-    if not found:
-        raise ApiError(404, f"no note {path!r} in the vault", "invalid_request_error", "not_found")
-    return target
+        return False
 
 
-@router.get("/open/{path:path}", include_in_schema=False)
-async def open_note(path: str, request: Request, heading: str = "") -> RedirectResponse:
-    vault: Path = request.app.state.vault
-    note_in_vault(vault, path)
-    url = obsidian_url(vault, path) + (quote("#" + heading, safe="") if heading else "")
-    return RedirectResponse(url, status_code=307)
+@router.get("/open/{link:path}", include_in_schema=False)
+def open_note(link: str, request: Request, h: str = "", heading: str = "") -> RedirectResponse:
+    """`h` is a section's id; `heading` a section's name, in links made before ids (`/open/Folder/Note.md`)."""
+    searcher = request.app.state.searcher
+    target = searcher.links.resolve(searcher.active_index(), link, h or heading)
+    if target is None or not on_disk(request.app.state.vault, target.path):
+        raise ApiError(404, f"no note {link!r} in the vault's index: it was deleted or moved, or it is not a note "
+                            "vaultrag indexes", "invalid_request_error", "not_found")
+    return RedirectResponse(searcher.links.obsidian(target.path, target.section), status_code=307)

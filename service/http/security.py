@@ -1,4 +1,5 @@
-"""Security defaults: the API key check (constant-time), the request body cap, and CORS only when configured."""
+"""Every request checked: Host and Origin (service.http.request_checks), JSON bodies, the API key (compared in
+constant time), the body cap; and CORS only when configured."""
 
 from __future__ import annotations
 
@@ -10,36 +11,37 @@ from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from vaultrag.config.settings import ServerSettings
+from vaultrag.service.http.errors import error_response
+from vaultrag.service.http.request_checks import Addressing, HostGuard, check, refusal
 
 OPEN_PATHS = ("/health", "/open/")  # no key needed: a liveness probe, and links clicked in a browser
 PROTECTED_PREFIXES = ("/v1/", "/api/")
 
 
-def _error(status: int, message: str, code: str) -> JSONResponse:
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    return JSONResponse({"error": {"message": message, "type": "invalid_request_error", "code": code}},
-                        status_code=status, headers=headers)
-
-
 class Guard:
-    """ASGI middleware: refuses oversized bodies (413) and, with an API key set, requests without it (401)."""
+    """ASGI middleware: refuses foreign origins (403) and bodies that are not JSON (415), then, with an API key
+    set, requests without it (401), and oversized bodies (413)."""
 
-    def __init__(self, app: ASGIApp, api_key: str, max_body_mb: float):
+    def __init__(self, app: ASGIApp, server: ServerSettings):
         self.app = app
-        self.key = api_key.encode()
-        self.max_body_mb = max_body_mb
-        self.max_body = int(max_body_mb * 1_000_000)
+        self.addressing = Addressing(server)
+        self.key = server.api_key.encode()
+        self.max_body_mb = server.max_body_mb
+        self.max_body = int(server.max_body_mb * 1_000_000)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        refused = check(self.addressing, scope)
+        if refused is not None:
+            return await refused(scope, receive, send)
         request = Request(scope)
         if self.key and protected(scope["path"]):
             header = request.headers.get("authorization", "")
             given = header[7:].strip().encode() if header[:7].lower() == "bearer " else b""
             if not hmac.compare_digest(given, self.key):
-                return await _error(401, "missing or wrong API key: send the header 'Authorization: Bearer <key>' "
-                                         "with server.api_key", "invalid_api_key")(scope, receive, send)
+                return await refusal(401, "missing or wrong API key: send the header 'Authorization: Bearer <key>' "
+                                          "with server.api_key", "invalid_api_key")(scope, receive, send)
         length = request.headers.get("content-length")
         if length is not None:  # the HTTP parser holds the body to this length
             if length.isdigit() and int(length) > self.max_body:
@@ -51,7 +53,7 @@ class Guard:
         await self.app(scope, replay, send)
 
     def _too_large(self) -> JSONResponse:
-        return _error(413, f"request body is larger than {self.max_body_mb:g} MB (server.max_body_mb)",
+        return refusal(413, f"request body is larger than {self.max_body_mb:g} MB (server.max_body_mb)",
                       "request_too_large")
 
     async def _read_capped(self, receive: Receive) -> Receive | None:
@@ -82,8 +84,16 @@ def protected(path: str) -> bool:
 
 
 def document(schema: dict, server: ServerSettings) -> dict:
-    """With an API key set, the OpenAPI `schema` says which operations need it (HTTP bearer) and that they
-    answer 401 without it."""
+    """The OpenAPI `schema` with the refusals above: 403 and 421 everywhere, 415 where there is a body; with an
+    API key set, which operations need it (HTTP bearer) and that they answer 401 without it."""
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            responses = operation.setdefault("responses", {})
+            responses.setdefault("403", error_response("The request comes from a web page that may not call the "
+                                                        "daemon (its Origin is not listed in server.cors_origins)"))
+            responses.setdefault("421", error_response("The Host header does not name this daemon"))
+            if "requestBody" in operation:
+                responses.setdefault("415", error_response("The body is not sent as application/json"))
     if not server.api_key:
         return schema
     schema.setdefault("components", {}).setdefault("securitySchemes", {})["apiKey"] = {
@@ -92,16 +102,15 @@ def document(schema: dict, server: ServerSettings) -> dict:
         if protected(path):
             for operation in operations.values():
                 operation["security"] = [{"apiKey": []}]
-                operation.setdefault("responses", {})["401"] = {
-                    "description": "Missing or wrong API key",
-                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}}}
+                operation.setdefault("responses", {})["401"] = error_response("Missing or wrong API key")
     return schema
 
 
 def install(app: FastAPI, server: ServerSettings) -> None:
-    """The Guard, and outside it CORS when origins are configured: a browser's preflight carries no API key, and
-    the Guard's own errors (401, 413) need CORS headers for the page to read them."""
-    app.add_middleware(Guard, api_key=server.api_key, max_body_mb=server.max_body_mb)
-    if server.cors_origins:  # added last, so it runs first
+    """From the outside in: HostGuard; CORS when origins are configured (a browser's preflight carries no API key,
+    and the Guard's errors need CORS headers for the page to read them); the Guard."""
+    app.add_middleware(Guard, server=server)
+    if server.cors_origins:  # each middleware added runs before the ones added earlier
         app.add_middleware(CORSMiddleware, allow_origins=server.cors_origins, allow_methods=["GET", "POST"],
                            allow_headers=["Authorization", "Content-Type"])
+    app.add_middleware(HostGuard, addressing=Addressing(server))

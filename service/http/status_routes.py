@@ -83,10 +83,10 @@ async def status(request: Request) -> Status:
 
 
 @router.post("/api/reindex", status_code=202)
-async def reindex(request: Request, body: ReindexRequest | None = None) -> Queued:
-    path = body.path if body else None
-    request.app.state.writer.reindex(path)
-    return Queued(queued=path or "all")
+async def reindex(request: Request, body: ReindexRequest) -> Queued:
+    """`{}` redoes every note, `{"path": ...}` one; the JSON body is required (a cross-site form cannot send one)."""
+    request.app.state.writer.reindex(body.path)
+    return Queued(queued=body.path or "all")
 
 
 @router.get("/", include_in_schema=False)

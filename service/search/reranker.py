@@ -13,6 +13,7 @@ from typing import Protocol
 
 from vaultrag.config.catalogue import RerankerModel, load_catalogue
 from vaultrag.config.hardware import HardwareProfile, probe
+from vaultrag.ingest.embedder import cached_model
 
 log = logging.getLogger(__name__)
 
@@ -53,26 +54,16 @@ def open_reranker(setting: str, device: str, machine: HardwareProfile | None = N
         log.info("reranker %s skipped: this machine cannot afford it (needs %.1f GB free RAM%s)", model.id,
                  model.min_available_gb, " and a GPU" if model.needs_accelerator else "")
         return None
-    path = _downloaded(model.id)
+    path = cached_model(model.id)
     if path is None:
-        log.info("reranker %s skipped: it is not downloaded (vaultrag never downloads models; fetch it once with "
-                 "`huggingface-cli download %s`, or set retrieval.reranker = \"off\")", model.id, model.id)
+        log.info("reranker %s skipped: it is not downloaded (vaultrag downloads nothing by itself; fetch it once "
+                 "with `vaultrag models pull %s`, or set retrieval.reranker = \"off\")", model.id, model.id)
         return None
     log.info("reranking the top %d results with %s", model.depth, model.id)
-    return CrossEncoderReranker(path, device, model.depth)
+    return CrossEncoderReranker(str(path), device, model.depth)
 
 
 def _affordable(model: RerankerModel, machine: HardwareProfile) -> bool:
     free = machine.ram_available_gb if machine.ram_available_gb is not None else machine.ram_total_gb / 2
     return free >= model.min_available_gb and (machine.accelerator != "cpu" or not model.needs_accelerator)
 
-
-def _downloaded(repo_id: str) -> str | None:
-    """The local folder of `repo_id` in the Hugging Face cache, without touching the network."""
-    from huggingface_hub import snapshot_download
-    from huggingface_hub.errors import LocalEntryNotFoundError
-
-    try:
-        return snapshot_download(repo_id, local_files_only=True)
-    except (LocalEntryNotFoundError, OSError):
-        return None

@@ -12,9 +12,7 @@ import logging
 import threading
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
-from pathlib import Path
 from typing import Literal
-from urllib.parse import quote
 
 import numpy as np
 
@@ -25,6 +23,7 @@ from vaultrag.ingest.index import DataDir, Index
 from vaultrag.ingest.store import Hit
 from vaultrag.service.search.fusion import Ranked, cap_per_note, fuse_by_note
 from vaultrag.service.search.filters import Filters, split_inline
+from vaultrag.service.search.links import NoteLinks
 from vaultrag.service.search.reranker import Reranker, open_reranker
 
 log = logging.getLogger(__name__)
@@ -54,17 +53,12 @@ class SearchResult:
     found_by: list[str] = field(default_factory=list)  # "dense", "bm25", "title", "link", "reranker"
 
 
-def obsidian_url(vault: Path, path: str) -> str:
-    """A link that opens the note in Obsidian (the vault is named by its folder name)."""
-    note = path[:-3] if path.lower().endswith(".md") else path
-    return f"obsidian://open?vault={quote(vault.name, safe='')}&file={quote(note, safe='')}"
-
-
 class Searcher:
     """Searches the active index with the embedding model that built it (never a different one)."""
 
     def __init__(self, settings: Settings, embedder: TextEmbedder | None = None, reranker: Reranker | None = None):
         self.vault = settings.vault_path
+        self.links = NoteLinks(self.vault, settings.data_dir, settings.server.base_url)
         self._data = DataDir(settings.data_dir, settings.store.url)
         self._settings = settings
         self._options = settings.retrieval
@@ -77,7 +71,7 @@ class Searcher:
     def search(self, query: str, k: int = 5, mode: Mode | None = None, filters: Filters | None = None,
                per_note: int | None = None) -> list[SearchResult]:
         """The `k` best chunks for `query`; inline filters in it (`tag:x path:Work/ after:2025-01-01`) apply too."""
-        index = self._active()
+        index = self.active_index()
         if index is None:
             return []
         mode = mode or self._options.mode
@@ -207,11 +201,11 @@ class Searcher:
         meta = hit.metadata
         return SearchResult(path=meta["path"], title=meta.get("title", ""), heading=meta.get("heading", ""),
                             text=text or _body(hit), score=round(float(score), 4),
-                            obsidian_url=obsidian_url(self.vault, meta["path"]), chunk_id=hit.id,
+                            obsidian_url=self.links.obsidian(meta["path"]), chunk_id=hit.id,
                             tags=list(meta.get("tags") or []), found_by=found_by)
 
     # what the searcher holds
-    def _active(self) -> Index | None:
+    def active_index(self) -> Index | None:
         """The active index, reopened when the writer has switched to a new one (a model change)."""
         name = self._data.active_name()
         with self._lock:

@@ -1,12 +1,14 @@
 """Settings: every source in its order of strength, and errors that name the key, the value and what is allowed."""
 
+import logging
 import re
+import socket
 from pathlib import Path
 
 import pytest
 
 from vaultrag.config.errors import ConfigError
-from vaultrag.config.settings import DEFAULT_TOML, Settings, load_settings
+from vaultrag.config.settings import DEFAULT_TOML, ServerSettings, Settings, load_settings
 
 
 def write(path: Path, text: str) -> Path:
@@ -50,7 +52,6 @@ def test_platform_config_file_is_read_without_flag(tmp_path, monkeypatch):
     ({"env": {"VAULTRAG_EMBEDDING__DEVICE": "gpu"}}, r"embedding\.device = 'gpu'.*'auto', 'cpu', 'cuda' or 'mps'"),
     ({"env": {"VAULTRAG_EMBEDDING__BATCH_SIZE": "-1"}}, r"embedding\.batch_size = '-1'.*greater than or equal to 0"),
     ({"env": {"VAULTRAG_STORE__URL": "ftp://h"}}, r"store\.url = 'ftp://h'.*Chroma server URL such as http://"),
-    ({"env": {"VAULTRAG_VAULT": "x"}}, r"VAULTRAG_VAULT is not of the form VAULTRAG_<SECTION>__<KEY>"),
     ({"toml": "[vault\n"}, r"c\.toml is not valid TOML"),
 ])
 def test_bad_settings_name_key_value_and_what_is_allowed(tmp_path, source, expected):
@@ -77,3 +78,40 @@ def test_data_dir_is_one_folder_per_vault(tmp_path, monkeypatch):
 def test_no_vault_says_how_to_give_one():
     with pytest.raises(ConfigError, match="--vault"):
         _ = load_settings(environ={}).vault_path
+
+
+def test_vaultrag_api_key_is_short_for_server_api_key():
+    assert load_settings(environ={"VAULTRAG_API_KEY": "k1"}).server.api_key == "k1"
+    both = {"VAULTRAG_API_KEY": "short", "VAULTRAG_SERVER__API_KEY": "long"}
+    assert load_settings(environ=both).server.api_key == "long"  # the full name wins
+
+
+def test_a_vaultrag_variable_that_is_no_setting_is_a_warning_naming_it(caplog):
+    env = {"VAULTRAG_VAULT": "x", "VAULTRAG_HOME": "/somewhere", "VAULTRAG_SERVER__PROT": "1",
+           "VAULTRAG_EMBEDDING__DEVICE": "cpu"}
+    with caplog.at_level(logging.WARNING, logger="vaultrag.config.settings"):
+        settings = load_settings(environ=env)
+    assert settings.embedding.device == "cpu"
+    for name in ("VAULTRAG_VAULT", "VAULTRAG_HOME", "VAULTRAG_SERVER__PROT"):
+        assert f"ignoring environment variable {name}: it names no setting" in caplog.text
+    assert "VAULTRAG_EMBEDDING__DEVICE" not in caplog.text
+
+
+def test_loopback_is_decided_by_address_and_names_by_what_they_resolve_to(monkeypatch):
+    loopback = lambda host: ServerSettings(host=host).is_loopback
+    for host in ("127.0.0.1", "127.8.9.10", "::1", "[::1]", "localhost"):  # localhost resolves from /etc/hosts
+        assert loopback(host), host
+    for host in ("0.0.0.0", "::", "192.168.1.5", "172.17.0.1", "fe80::1"):
+        assert not loopback(host), host
+
+    # Name lookups beyond /etc/hosts would ask a DNS server, which this machine cannot reach: answered here instead.
+    answers = {"notes.lan": ["192.168.1.5"], "both.lan": ["127.0.0.1", "10.0.0.2"], "lo.lan": ["127.0.0.1", "::1"]}
+
+    def resolve(name, *args, **kwargs):
+        if name not in answers:
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return [(socket.AF_INET6 if ":" in a else socket.AF_INET, socket.SOCK_STREAM, 6, "", (a, 0)) for a in answers[name]]
+    monkeypatch.setattr(socket, "getaddrinfo", resolve)
+    assert loopback("lo.lan")
+    for host in ("notes.lan", "both.lan", "127.example.com", "127.0.0.1.nip.io"):  # not loopback by its prefix
+        assert not loopback(host), host

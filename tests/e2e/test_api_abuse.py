@@ -23,14 +23,17 @@ ALLOWED_ORIGIN = "http://localhost:3000"
 
 @pytest.fixture(scope="module")
 def vault(tmp_path_factory):
-    """Two notes, a symlinked note and a symlinked folder that lead outside the vault, and Obsidian's settings."""
+    """Two notes, a symlinked note and a symlinked folder that lead outside the vault, Obsidian's settings and
+    trash, and a folder that vault.exclude leaves out."""
     base = tmp_path_factory.mktemp("abuse")
     root, outside = base / "vault", base / "outside"
-    for folder in (root / "Home", root / ".obsidian", outside):
+    for folder in (root / "Home", root / ".obsidian", root / ".trash", root / "Private", outside):
         folder.mkdir(parents=True)
     (root / "Home/Network.md").write_text("# Home network\n\n## Router\nThe router lives at 192.168.50.1.\n")
     (root / "Pancakes.md").write_text("# Pancakes\nRest the batter for 30 minutes.\n")
     (root / ".obsidian/app.json").write_text("{}")
+    (root / ".trash/Deleted.md").write_text("# Deleted\nA note in Obsidian's trash.\n")
+    (root / "Private/Diary.md").write_text("# Diary\nExcluded by vault.exclude.\n")
     (outside / "Secret.md").write_text("# Secret\nnot in the vault\n")
     (root / "Escape.md").symlink_to(outside / "Secret.md")
     (root / "Elsewhere").symlink_to(outside, target_is_directory=True)
@@ -39,11 +42,11 @@ def vault(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def daemon(vault, tmp_path_factory):
-    """API key on, one CORS origin allowed, the LLM at a closed port: nothing here may reach it."""
+    """API key on, one CORS origin allowed, Private/ excluded, the LLM at a closed port: nothing here may reach it."""
     log = tmp_path_factory.mktemp("abuse-log") / "daemon.log"
     port = free_port()
     env = {**os.environ, "VAULTRAG_SERVER__API_KEY": KEY, "VAULTRAG_SERVER__CORS_ORIGINS": json.dumps([ALLOWED_ORIGIN]),
-           "VAULTRAG_LLM__BASE_URL": f"http://127.0.0.1:{free_port()}"}
+           "VAULTRAG_LLM__BASE_URL": f"http://127.0.0.1:{free_port()}", "VAULTRAG_VAULT__EXCLUDE": '["Private/**"]'}
     proc = subprocess.Popen([VAULTRAG, "serve", "--vault", str(vault), "--data-dir", str(log.parent / "data"),
                              "--port", str(port)], stdout=subprocess.DEVNULL, stderr=open(log, "w"), env=env)
     d = Daemon(proc, f"http://127.0.0.1:{port}", log)
@@ -87,9 +90,8 @@ JSON = {"Content-Type": "application/json"}
 def test_broken_bodies_are_400_saying_what_is_wrong_with_the_json(daemon, path):
     refused(post(daemon, path, content=b'{"query": "wifi",', headers=JSON), 400, "not valid JSON")
     refused(post(daemon, path, content=b"\xff\xfe\x00garbage", headers=JSON), 400, "not valid JSON")
-    if path != "/api/reindex":  # its body is optional: `null` or nothing means "everything"
-        refused(post(daemon, path, json=["a", "list"]), 400, "must be a JSON object")
-        refused(post(daemon, path, json="a string"), 400, "must be a JSON object")
+    refused(post(daemon, path, json=["a", "list"]), 400, "must be a JSON object")
+    refused(post(daemon, path, json="a string"), 400, "must be a JSON object")
 
 
 @pytest.mark.parametrize("path, body, words", [
@@ -127,8 +129,13 @@ def test_wrong_types_and_values_are_400_naming_the_field(daemon, path, body, wor
 
 
 def test_a_form_or_a_missing_body_is_told_to_send_json(daemon):
-    refused(post(daemon, "/api/search", data={"query": "wifi"}), 400, "JSON object", "application/json")
-    refused(post(daemon, "/api/search"), 400, "body is missing", "JSON object")
+    for path in ("/api/search", "/api/reindex", "/v1/embeddings", "/v1/chat/completions"):
+        refused(post(daemon, path, data={"query": "wifi"}), 415, "must be JSON", "application/json")
+        refused(post(daemon, path, content=b'{"query": "wifi"}', headers={"Content-Type": "text/plain"}), 415,
+                "'text/plain'", "Content-Type: application/json")
+        refused(post(daemon, path), 415, "no Content-Type")
+        refused(post(daemon, path, headers=JSON), 400, "JSON")  # "body is missing", or "not valid JSON" on /v1
+    assert post(daemon, "/api/reindex", json={}).json() == {"queued": "all"}
 
 
 def test_huge_bodies_are_413_with_or_without_content_length(daemon):
@@ -159,9 +166,10 @@ def test_very_long_questions_and_thousands_of_messages_are_refused_quickly(daemo
     refused(post(daemon, "/v1/embeddings", json={"input": ["a"] * 2049}), 400, "input:", "2048")
 
 
-def test_open_links_refuse_everything_outside_the_vault(daemon):
+def test_open_links_refuse_everything_that_is_not_an_indexed_note(daemon):
     for evil in ("/open/..%5C..%5Cetc%5Cpasswd", "/open/%2Fetc%2Fpasswd", "/open/Pancakes.md%00.txt",
                  "/open/Escape.md", "/open/Elsewhere/Secret.md", "/open/.obsidian/app.json", "/open/",
+                 "/open/.trash/Deleted.md", "/open/Private/Diary.md", "/open/" + "0" * 24,
                  "/open/%252e%252e/%252e%252e/etc/passwd", "/open/" + "deep/" * 2000 + "Note.md"):
         refused(httpx.get(daemon.url + evil), 404, "no note", "in the vault")
     hop = httpx.get(daemon.url + "/open/Pancakes.md", params={"heading": "x\r\nSet-Cookie: stolen=1"})
@@ -195,6 +203,46 @@ def test_cors_answers_only_the_configured_origin_even_with_an_api_key(daemon):
     assert no_key.status_code == 401 and no_key.headers["access-control-allow-origin"] == ALLOWED_ORIGIN
     evil = httpx.get(daemon.url + "/v1/models", headers={**auth(), "Origin": "http://evil.example"})
     assert "access-control-allow-origin" not in evil.headers
+
+
+def test_requests_addressed_to_another_host_are_refused(daemon):
+    """DNS rebinding: a page on evil.example, re-resolved to 127.0.0.1, sends its own name in Host."""
+    port = daemon.url.rsplit(":", 1)[1]
+    calls = [("GET", "/health", {}), ("GET", "/api/status", {}), ("GET", "/", {}), ("GET", "/v1/models", {}),
+             ("GET", "/open/Pancakes.md", {}), ("POST", "/api/search", {"json": {"query": "router"}}),
+             ("POST", "/v1/chat/completions", {"json": {"model": "vaultrag", "messages": [
+                 {"role": "user", "content": "Where does the router live?"}]}})]
+    for host in (f"evil.example:{port}", "evil.example", f"127.0.0.1.evil.example:{port}", f"localhost.evil:{port}"):
+        for method, path, kw in calls:
+            response = httpx.request(method, daemon.url + path, headers={**auth(), "Host": host,
+                                                                          "Origin": f"http://{host}"}, **kw)
+            refused(response, 421, repr(host), "not this vaultrag daemon", "server.allowed_hosts")
+    for host in (f"127.0.0.1:{port}", f"localhost:{port}", "LOCALHOST", "127.0.0.1"):
+        assert httpx.get(daemon.url + "/api/status", headers={**auth(), "Host": host}).status_code == 200, host
+    assert "192.168.50.1" not in daemon.log()
+
+
+def test_requests_from_other_web_pages_are_refused_before_anything_runs(daemon):
+    evil = {**auth(), "Origin": "http://evil.example"}
+    for method, path, kw in [("GET", "/api/status", {}), ("GET", "/v1/models", {}),
+                             ("POST", "/api/search", {"json": {"query": "router"}}),
+                             ("POST", "/v1/embeddings", {"json": {"input": "router"}})]:
+        refused(httpx.request(method, daemon.url + path, headers=evil, **kw), 403, "http://evil.example",
+                "server.cors_origins")
+    assert httpx.get(daemon.url + "/health", headers=evil).status_code == 200  # reads nothing, changes nothing
+    refused(httpx.post(daemon.url + "/v1/chat/completions", headers={**evil, "Content-Type": "text/plain"},
+                       content=json.dumps({"model": "vaultrag", "messages": [{"role": "user", "content": "hi"}]})),
+            403, "evil.example")
+    # A cross-site form or no-cors fetch carries no key and may not set application/json: refused all the same.
+    for headers in ({"Origin": "http://evil.example"}, {"Origin": "null", "Content-Type": "text/plain"}):
+        refused(httpx.post(daemon.url + "/api/reindex", headers=headers), 403, "server.cors_origins")
+    refused(httpx.post(daemon.url + "/api/reindex", headers={"Content-Type": "text/plain"}), 415, "must be JSON")
+    own = httpx.post(daemon.url + "/api/search", json={"query": "router", "k": 1},
+                     headers={**auth(), "Origin": daemon.url})  # the status page at / calls the API like this
+    assert own.status_code == 200 and own.json()["results"][0]["path"] == "Home/Network.md"
+    listed = httpx.post(daemon.url + "/api/search", json={"query": "router", "k": 1},
+                        headers={**auth(), "Origin": ALLOWED_ORIGIN})
+    assert listed.status_code == 200 and listed.headers["access-control-allow-origin"] == ALLOWED_ORIGIN
 
 
 def test_the_daemon_still_answers_after_all_that(daemon):

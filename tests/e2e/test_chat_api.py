@@ -69,6 +69,9 @@ def auth() -> dict:
     return {"Authorization": f"Bearer {KEY}"}
 
 
+OPEN_LINK = r"http://127\.0\.0\.1:\d+/open/[0-9a-f]{24}(\?h=[0-9a-f]{24})?"  # a Sources link: opaque ids only
+
+
 def sse_events(response: httpx.Response) -> list:
     """The stream as a list: parsed JSON for each `data:` line, ":" for each comment line, "[DONE]" at the end."""
     events = []
@@ -106,7 +109,13 @@ def test_openai_sdk_non_streaming(daemon):
     assert answer.object == "chat.completion" and answer.id.startswith("chatcmpl-")
     text = answer.choices[0].message.content
     assert answer.choices[0].message.role == "assistant"
-    assert "**Sources**" in text and f"{daemon.url}/open/Home/Network.md?heading=Router" in text
+    assert "**Sources**" in text
+    links = re.findall(r"\[([^\]]+)\]\((http[^)]+)\)", text.split("**Sources**")[1])
+    assert links and all(re.fullmatch(OPEN_LINK, url) for _, url in links), links  # ids, no note names
+    name, url = links[0]
+    assert name == "Network > Home network > Router"  # the list a person reads keeps the note's title
+    hop = httpx.get(url)
+    assert hop.status_code == 307 and hop.headers["location"] == "obsidian://open?vault=vault&file=Home%2FNetwork%23Router"
     assert answer.usage.prompt_tokens > 0 and answer.usage.completion_tokens > 0
     assert answer.usage.total_tokens == answer.usage.prompt_tokens + answer.usage.completion_tokens
     assert answer.choices[0].finish_reason in ("stop", "length")
@@ -121,7 +130,7 @@ def test_openai_sdk_streaming_with_usage(daemon):
     with_choices = [c for c in chunks if c.choices]
     assert with_choices[0].choices[0].delta.role == "assistant"
     text = "".join(c.choices[0].delta.content or "" for c in with_choices)
-    assert "Recipes/Pancakes.md" in text and "**Sources**" in text
+    assert "**Sources**\n1. [Pancakes](" in text
     assert with_choices[-1].choices[0].finish_reason in ("stop", "length")
     assert chunks[-1].usage is not None and chunks[-1].usage.completion_tokens > 0
     assert len({c.id for c in chunks}) == 1
@@ -141,7 +150,8 @@ def test_open_webui_shaped_request_streams_sources_keepalive_and_done(daemon):
     data = [e for e in events if isinstance(e, dict)]
     assert data[0]["choices"][0]["delta"]["role"] == "assistant"
     sources = [e["event"]["data"] for e in data if "event" in e]
-    assert sources and sources[0]["source"]["url"].startswith(daemon.url + "/open/")
+    assert sources and all(re.fullmatch(OPEN_LINK, s["source"]["url"]) for s in sources)  # what a favicon lookup sees
+    assert sources[0]["source"]["name"] == "Network > Home network > Router"
     assert sources[0]["document"] and sources[0]["metadata"][0]["path"] == "Home/Network.md"
     assert all(e["object"] == "chat.completion.chunk" for e in data)
     assert "usage" in data[-1] and data[-1]["choices"] == []
@@ -284,8 +294,24 @@ def test_ask_streams_an_answer_with_sources(vault, ollama_server, tmp_path):
     asked = subprocess.run([VAULTRAG, "ask", "How long does the pancake batter rest?", "--vault", str(vault)],
                            env=env, capture_output=True, text=True, timeout=120)
     assert asked.returncode == 0, asked.stderr
-    assert "Sources" in asked.stdout and "Recipes/Pancakes.md" in asked.stdout
-    assert "obsidian://open?vault=vault&file=Recipes%2FPancakes" in asked.stdout
+    assert re.search(r"^\d+\. Pancakes  Recipes/Pancakes\.md  obsidian://open\?vault=vault&file=Recipes%2FPancakes$",
+                     asked.stdout.split("\nSources\n")[1], flags=re.M), asked.stdout
+
+
+def test_ask_goes_through_the_running_daemon_and_prints_the_same_sources(daemon, vault):
+    """The daemon answers with its own LLM: this CLI has none configured (Ollama's default address is closed)."""
+    asked = subprocess.run([VAULTRAG, "ask", "How long does the pancake batter rest?", "--vault", str(vault),
+                            "--data-dir", str(daemon.log_path.parent / "data")],
+                           env={**os.environ, "VAULTRAG_API_KEY": KEY}, capture_output=True, text=True, timeout=120)
+    assert asked.returncode == 0, asked.stderr
+    answer, sources = asked.stdout.split("\nSources\n")
+    assert answer.strip() and "**Sources**" not in asked.stdout and "/open/" not in asked.stdout
+    assert re.search(r"^\d+\. Pancakes  Recipes/Pancakes\.md  obsidian://open\?vault=vault&file=Recipes%2FPancakes$",
+                     sources, flags=re.M), sources
+    wrong = subprocess.run([VAULTRAG, "ask", "How long does the batter rest?", "--vault", str(vault), "--data-dir",
+                            str(daemon.log_path.parent / "data")], env={**os.environ, "VAULTRAG_API_KEY": "wrong"},
+                           capture_output=True, text=True, timeout=120)
+    assert wrong.returncode == 1 and "refused the API key" in wrong.stderr  # and it did not answer by itself
 
 
 def test_openai_backend_end_to_end(vault, llama_server, tmp_path):
@@ -303,7 +329,8 @@ def test_openai_backend_end_to_end(vault, llama_server, tmp_path):
         client = openai.OpenAI(base_url=url + "/v1", api_key="unused")
         answer = client.chat.completions.create(model="vaultrag", temperature=0, messages=[
             {"role": "user", "content": "What is the wifi router's IP?"}])
-        assert answer.usage.completion_tokens > 0 and "Home/Network.md" in answer.choices[0].message.content
+        assert answer.usage.completion_tokens > 0
+        assert "**Sources**\n1. [Network > Home network > Router](" in answer.choices[0].message.content
     finally:
         proc.terminate()
         proc.wait(15)

@@ -120,7 +120,10 @@ def test_status_and_reindex_endpoints(write_vault, start_daemon, tmp_path):
     assert status["files_total"] == 2 and status["files_failed"] == 1
     assert daemon.post("/api/reindex", json={"path": "../etc/passwd"}).status_code == 400
     assert daemon.post("/api/reindex", json={"path": "a.md"}).json() == {"queued": "a.md"}
-    assert daemon.post("/api/reindex").json() == {"queued": "all"}
+    cross_site = {"Origin": "http://evil.example", "Content-Type": "text/plain"}  # a "simple" request: no preflight
+    assert daemon.post("/api/reindex", headers=cross_site).status_code == 403
+    assert daemon.post("/api/reindex", headers={"Content-Type": "text/plain"}).status_code == 415
+    assert daemon.post("/api/reindex", json={}).json() == {"queued": "all"}
     wait_for(lambda: daemon.status()["state"] == "ready", what="the re-index")
     assert daemon.search("alpha", 1)[0]["path"] == "a.md"
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from vaultrag.config.settings import load_settings
-from vaultrag.service.answering.answerer import Answerer, Source, open_url, sources_markdown, text_of
+from vaultrag.service.answering.answerer import Answerer, Source, sources_markdown, text_of
 
 
 def source(n: int, text: str = "excerpt text") -> Source:
@@ -23,10 +23,7 @@ def test_message_content_as_string_or_parts():
     assert text_of(None) == ""
 
 
-def test_sources_link_to_the_daemon_with_the_heading():
-    assert open_url("http://127.0.0.1:8765", "Home/My Net.md", "My Net > Setup > Router") == \
-        "http://127.0.0.1:8765/open/Home/My%20Net.md?heading=Router"
-    assert open_url("http://h", "a.md", "a") == "http://h/open/a.md"
+def test_sources_list_each_excerpt_by_heading_with_its_link():  # the links themselves: tests/service/search/test_links.py
     assert sources_markdown([source(1), source(2)]) == \
         "\n\n**Sources**\n1. [N1 > Part](http://h/open/Notes/N1.md)\n2. [N2 > Part](http://h/open/Notes/N2.md)"
 

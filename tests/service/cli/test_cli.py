@@ -70,3 +70,46 @@ def test_config_errors_are_one_line_and_exit_1(vault, tmp_path):
     assert "Traceback" not in bad.stderr
     missing = run("index", "--vault", str(tmp_path / "nowhere"), "--data-dir", str(tmp_path / "d"))
     assert missing.returncode == 1 and "does not exist or is not a folder" in missing.stderr
+
+
+@pytest.mark.slow
+def test_every_command_works_with_vaultrag_api_key_exported(vault, tmp_path):
+    """The README's `export VAULTRAG_API_KEY=...`, then each command as usual (`serve` with it: test_cli_daemon.py)."""
+    from vaultrag.service.cli.main import app
+
+    where = ["--vault", str(vault), "--data-dir", str(tmp_path / "data")]
+    commands = {
+        "index": (["index", *where], 0),
+        "search": (["search", "prune roses", *where], 0),
+        "status": (["status", *where], 0),
+        "doctor": (["doctor", *where, "--json"], None),  # 1 here: no Ollama on this machine
+        "ask": (["ask", "when to prune roses?", *where], 1),  # no LLM reachable: a clear error
+        "service": (["service", "install", "--vault", str(vault), "--dry-run"], 0),
+        "eval": (["eval", "beir", str(tmp_path / "no-dataset")], 1),
+        "models": (["models", "pull", "sentence-transformers/all-MiniLM-L6-v2"], 0),
+    }
+    every = {c.name or c.callback.__name__ for c in app.registered_commands} | {g.name for g in app.registered_groups}
+    assert every - {"serve"} == set(commands), "a command is missing from this test"
+    env = {"VAULTRAG_API_KEY": "exported-key", "VAULTRAG_LLM__BASE_URL": f"http://127.0.0.1:{_closed_port()}"}
+    outputs = {}
+    for name, (args, code) in commands.items():
+        done = outputs[name] = run(*args, env=env)
+        assert "VAULTRAG_API_KEY" not in done.stderr and "setting" not in done.stderr, (name, done.stderr)
+        if code is not None:
+            assert done.returncode == code, (name, done.stdout, done.stderr)
+    assert "Garden/Roses.md" in outputs["search"].stdout and "ollama serve" in outputs["ask"].stderr
+    assert "ships with vaultrag" in outputs["models"].stdout and "nothing to download" in outputs["models"].stdout
+
+
+def test_an_unknown_vaultrag_variable_is_a_warning_not_a_failure(vault, tmp_path):
+    done = run("status", "--vault", str(vault), "--data-dir", str(tmp_path / "d"), env={"VAULTRAG_COLOUR": "blue"})
+    assert done.returncode == 0, done.stderr
+    assert "ignoring environment variable VAULTRAG_COLOUR: it names no setting" in done.stderr
+
+
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

@@ -76,7 +76,7 @@ def test_api_status_shows_the_choice_and_why(write_vault, settings_for, embedder
     settings = settings_for(write_vault(ENGLISH), **{"llm.model": "auto"})
     resolved, choice = resolve_models(settings, PC_16GB, installed=["llama3.2:3b"])
     with VaultIndexer(resolved, embedder) as indexer:
-        status = TestClient(create_app(resolved, indexer, choice=choice)).get("/api/status").json()
+        status = TestClient(create_app(resolved, indexer, choice=choice), base_url="http://127.0.0.1").get("/api/status").json()
     assert status["embedding_model"] == BUNDLED_MODEL
     assert status["embedding_choice_reason"] == choice.embedding_reason and "already on this machine" in \
         status["embedding_choice_reason"]

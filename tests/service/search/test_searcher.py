@@ -153,5 +153,5 @@ def test_a_reranker_reorders_the_top_results(write_vault, settings_for, embedder
 def test_the_reranker_is_skipped_with_a_reason_when_it_is_not_downloaded(caplog):
     with caplog.at_level(logging.INFO, logger="vaultrag.service.search.reranker"):
         assert open_reranker("auto", "cpu") is None
-    assert "not downloaded" in caplog.text and "huggingface-cli download" in caplog.text
+    assert "not downloaded" in caplog.text and "vaultrag models pull" in caplog.text
     assert open_reranker("off", "cpu") is None
