@@ -7,6 +7,7 @@
     ├── IndexBusy              (ingest.errors) another process is writing this index
     ├── DataDirUnwritable      (ingest.errors) the data dir's disk is full or read-only (nothing is lost)
     ├── PortUnavailable        (service.serve) the daemon's address cannot be bound
+    ├── ToolFailure            (service.tools) a tool call cannot be done as asked (no such note, writes off...)
     ├── LLMError               (service.llm) the LLM server failed; LLMUnavailable (not reachable) and
     │                          ModelNotFound (not pulled) say how to fix it
     └── ServiceError           (service.system_service) the user service could not be installed or queried
