@@ -12,7 +12,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from vaultrag.config.settings import ServerSettings
 
 OPEN_PATHS = ("/health", "/open/")  # no key needed: a liveness probe, and links clicked in a browser
-PROTECTED_PREFIXES = ("/v1/", "/api/")
+PROTECTED_PREFIXES = ("/v1/", "/api/", "/mcp", "/tools/")
 
 
 def _error(status: int, message: str, code: str) -> JSONResponse:

@@ -13,6 +13,10 @@ class BadToolInput(ToolFailure):
     """An argument is missing or has a bad value; the message names it."""
 
 
+class UnknownTool(ToolFailure):
+    """No tool of this name is offered."""
+
+
 class NoteNotFound(ToolFailure):
     """No note with this path is in the index (or the heading is not in the note)."""
 

@@ -91,6 +91,9 @@ TOOLS = (
 )
 
 
+WRITING_TOOLS = {t.name for t in TOOLS if t.writes}
+
+
 def enabled_tools(allow_writes: bool, write_folder: str) -> list[ToolSpec]:
     """The tools offered: the writing ones only with mcp.allow_writes, their descriptions naming the folder."""
     return [ToolSpec(t.name, t.title, t.description.format(folder=f'"{write_folder}"'), t.input, t.writes)

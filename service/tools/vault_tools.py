@@ -14,7 +14,7 @@ from vaultrag.ingest.vault import NoteUnreadable, read_note
 from vaultrag.service.search.filters import make_filters
 from vaultrag.service.search.searcher import Searcher, obsidian_url
 from vaultrag.service.tools import specs
-from vaultrag.service.tools.errors import BadToolInput, NoteNotFound
+from vaultrag.service.tools.errors import BadToolInput, NoteNotFound, UnknownTool
 from vaultrag.service.tools.reading import note_text
 from vaultrag.service.tools.related import related_notes
 from vaultrag.service.tools.writing import NoteWriter
@@ -38,8 +38,10 @@ class VaultTools:
     def call(self, name: str, arguments: dict) -> dict:
         """Run tool `name` on raw `arguments`; BadToolInput names a bad one."""
         spec = self.specs.get(name)
+        if spec is None and name in specs.WRITING_TOOLS:
+            self._writer.check_enabled()
         if spec is None:
-            raise BadToolInput(f"no tool {name!r}; the tools are: {', '.join(self.specs)}")
+            raise UnknownTool(f"no tool {name!r}; the tools are: {', '.join(self.specs)}")
         try:
             given = spec.input.model_validate(arguments)
         except ValidationError as exc:

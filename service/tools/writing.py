@@ -41,10 +41,13 @@ class NoteWriter:
             file.write((b"\n" if ends_open else b"") + _ending_in_newline(text).encode("utf-8"))
         return rel
 
-    def _target(self, path: str) -> tuple[str, Path]:
+    def check_enabled(self) -> None:
         if not self.enabled:
             raise WritesDisabled("writing to the vault is off; the user can allow it inside one folder with "
                                  "mcp.allow_writes = true and mcp.write_folder")
+
+    def _target(self, path: str) -> tuple[str, Path]:
+        self.check_enabled()
         rel = path.strip()
         rel = rel if rel.lower().endswith(".md") else rel + ".md"
         parts = PurePosixPath(rel).parts

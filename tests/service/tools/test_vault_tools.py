@@ -10,7 +10,8 @@ import pytest
 
 from vaultrag.ingest.pipeline import sync_vault
 from vaultrag.service.search.searcher import Searcher
-from vaultrag.service.tools.errors import BadToolInput, NoteExists, NoteNotFound, WriteRefused, WritesDisabled
+from vaultrag.service.tools.errors import (BadToolInput, NoteExists, NoteNotFound, UnknownTool, WriteRefused,
+                                           WritesDisabled)
 from vaultrag.service.tools.vault_tools import VaultTools
 
 VAULT = {
@@ -138,11 +139,11 @@ def test_list_tags_and_recent_notes(tools_for):
 def test_writes_are_off_by_default(tools_for):
     tools = tools_for()
     assert "create_note" not in tools.specs and "append_to_note" not in tools.specs
-    with pytest.raises(BadToolInput, match="no tool 'create_note'"):
-        tools.call("create_note", {"path": "Inbox/New.md", "text": "hi"})
-    from vaultrag.service.tools.specs import WriteInput
-    with pytest.raises(WritesDisabled, match="mcp.allow_writes"):
-        tools.create_note(WriteInput(path="Inbox/New.md", text="hi"))
+    for name in ("create_note", "append_to_note"):
+        with pytest.raises(WritesDisabled, match="mcp.allow_writes = true"):
+            tools.call(name, {"path": "Inbox/New.md", "text": "hi"})
+    with pytest.raises(UnknownTool, match="no tool 'delete_note'"):
+        tools.call("delete_note", {"path": "Inbox/Ideas.md"})
     assert not (tools.vault / "Inbox/New.md").exists()
 
 
