@@ -249,11 +249,13 @@ async def chat_completions(request: Request):
                           top_p=body.top_p, max_tokens=max_tokens, stop=body.stop, seed=body.seed)
     reply = Reply(body.model)
     if not body.stream:
-        plan = await run_in_threadpool(chat.answerer.plan, messages, llm_model, options.max_tokens)
+        plan = await run_in_threadpool(chat.answerer.plan, messages, llm_model, options.max_tokens,
+                                       chat.scope_for(body.model))
         text, usage = await run_in_threadpool(_collect, chat.answerer.stream(plan, llm_model, options))
         return reply.completion(text, usage, _finish(usage, options), plan.sources)
     include_usage = bool(body.stream_options and body.stream_options.include_usage)
-    future = _planning.submit(chat.answerer.plan, messages, llm_model, options.max_tokens)
+    future = _planning.submit(chat.answerer.plan, messages, llm_model, options.max_tokens,
+                              chat.scope_for(body.model))
     return StreamingResponse(reply.sse(future, lambda plan: chat.answerer.stream(plan, llm_model, options), options,
                                        include_usage),
                              media_type="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
