@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import logging
 from typing import Annotated, Any, Callable
 
 import anyio
@@ -25,6 +26,9 @@ Call = Callable[[str, dict], dict]  # (tool name, arguments) -> the structured r
 def build_mcp_server(tools: list[ToolSpec], call: Call) -> MCPServer:
     """An MCP server offering `tools`, each run by `call` in a worker thread; a VaultragError becomes a tool
     error (isError, its message for the model to read)."""
+    # The SDK logs failed calls' messages (and, at debug, whole requests: questions, note text) under "mcp":
+    # only its warnings and errors reach vaultrag's log.
+    logging.getLogger("mcp").setLevel(logging.WARNING)
     server = MCPServer(name="vaultrag", title="vaultrag: your Obsidian vault", instructions=INSTRUCTIONS,
                        version=server_version(), log_level="WARNING")
     for spec in tools:
