@@ -10,6 +10,7 @@
     ├── DaemonError            (service.daemon.client) the running daemon refused or failed a CLI request
     ├── PortUnavailable        (service.serve) the daemon's address cannot be bound
     ├── RequestRefused         (service.answering.errors) a chat request for a model not offered, or over a limit
+    ├── ToolFailure            (service.tools) a tool call cannot be done as asked (no such note, writes off...)
     ├── LLMError               (service.llm) the LLM server failed; LLMUnavailable (not reachable) and
     │                          ModelNotFound (not pulled) say how to fix it
     └── ServiceError           (service.system_service) the user service could not be installed or queried

@@ -11,7 +11,7 @@ import re
 import socket
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -150,6 +150,20 @@ class LogSettings(_Section):
     file: bool = False
 
 
+class McpSettings(_Section):
+    allow_writes: bool = False
+    write_folder: str = Field(default="Inbox/", min_length=1)
+    max_note_chars: int = Field(default=20000, ge=1000)
+
+    @field_validator("write_folder")
+    @classmethod
+    def _inside_vault(cls, folder: str) -> str:
+        parts = folder.replace("\\", "/").strip("/").split("/")
+        if folder.startswith("/") or any(part in ("", ".", "..") or part.startswith(".") for part in parts):
+            raise ValueError("must be a folder inside the vault, like \"Inbox/\" (no \"..\", no dot-folders)")
+        return "/".join(parts) + "/"
+
+
 class Settings(_Section):
     vault: VaultSettings = Field(default_factory=VaultSettings)
     data: DataSettings = Field(default_factory=DataSettings)
@@ -161,6 +175,8 @@ class Settings(_Section):
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     watch: WatchSettings = Field(default_factory=WatchSettings)
     log: LogSettings = Field(default_factory=LogSettings)
+    mcp: McpSettings = Field(default_factory=McpSettings)
+    scopes: dict[Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")], str] = Field(default_factory=dict)
 
     @property
     def vault_path(self) -> Path:
@@ -217,7 +233,11 @@ def _merge(base: dict, extra: dict, source: str) -> None:
             raise ConfigError(f"unknown section [{section}] in {source}; allowed: {', '.join(Settings.model_fields)}")
         if not isinstance(values, dict):
             raise ConfigError(f"[{section}] in {source} must be a table of settings, got {values!r}")
-        allowed = Settings.model_fields[section].annotation.model_fields
+        model = Settings.model_fields[section].annotation
+        if not isinstance(model, type) or not issubclass(model, BaseModel):  # a table of any names ([scopes])
+            base.setdefault(section, {}).update(values)
+            continue
+        allowed = model.model_fields
         for key, value in values.items():
             if key not in allowed:
                 raise ConfigError(f"unknown setting {section}.{key} = {value!r} in {source}; "

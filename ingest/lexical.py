@@ -18,6 +18,7 @@ import json
 import sqlite3
 from dataclasses import dataclass
 
+from vaultrag.ingest.inline import strip_md
 from vaultrag.ingest.search_terms import terms
 
 LEXICAL_VERSION = 1  # bump when the stored terms change: every note is re-read (vectors are reused, not recomputed)
@@ -108,6 +109,11 @@ class LexicalIndex:
             if row:
                 found[name] = row[0]
         return found
+
+
+    def names_of(self, path: str) -> set[str]:
+        """What a wikilink to this note can say (title, aliases, path; lower case, without `.md`)."""
+        return {strip_md(name) for (name,) in self._db.execute("SELECT name FROM note_names WHERE path = ?", (path,))}
 
 
 def _json_list(values) -> str:

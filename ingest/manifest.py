@@ -14,6 +14,7 @@ import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from vaultrag.ingest.inline import strip_md
 from vaultrag.ingest.lexical import LexicalIndex
 
 SCHEMA = """
@@ -125,6 +126,35 @@ class Manifest:
     def chunk_ids_of(self, path: str) -> list[str]:
         row = self._db.execute("SELECT chunk_ids FROM files WHERE path = ?", (path,)).fetchone()
         return json.loads(row[0]) if row else []
+    def record(self, path: str) -> FileRecord | None:
+        """The record of one indexed file, or None."""
+        cursor = self._db.execute("SELECT * FROM files WHERE path = ?", (path,))
+        row = cursor.fetchone()
+        return _record(dict(zip([d[0] for d in cursor.description], row))) if row else None
+
+    def tag_counts(self) -> dict[str, int]:
+        """Each tag on the indexed notes (as first spelled; compared without letter case) and its number of notes."""
+        counts: dict[str, int] = {}
+        spelling: dict[str, str] = {}
+        for (tag,) in self._db.execute("SELECT t.value FROM files, json_each(files.tags) t ORDER BY files.path"):
+            name = spelling.setdefault(tag.casefold(), tag)
+            counts[name] = counts.get(name, 0) + 1
+        return counts
+
+    def recent(self, n: int, path_prefix: str = "") -> list[FileRecord]:
+        """The `n` most recently modified indexed files (under `path_prefix`, compared without letter case)."""
+        cursor = self._db.execute("SELECT * FROM files WHERE lower(substr(path, 1, length(?))) = lower(?) "
+                                  "ORDER BY mtime_ns DESC, path LIMIT ?", (path_prefix, path_prefix, n))
+        names = [d[0] for d in cursor.description]
+        return [_record(dict(zip(names, row))) for row in cursor]
+
+    def linking_to(self, names: set[str]) -> list[str]:
+        """Paths of the notes with a link whose target (without letter case or `.md`) is one of `names`."""
+        found = []
+        for path, links in self._db.execute("SELECT path, links FROM files ORDER BY path"):
+            if any(strip_md(target.strip().casefold()) in names for target in json.loads(links)):
+                found.append(path)
+        return found
 
     def links_of(self, paths: list[str]) -> dict[str, list[str]]:
         """The wikilink targets (as written) of each of these notes."""

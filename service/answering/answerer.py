@@ -11,7 +11,7 @@ from typing import Iterator
 from vaultrag.config.settings import Settings
 from vaultrag.service.answering import prompts
 from vaultrag.service.llm.base import ChatOptions, LLMBackend, LLMError, Usage
-from vaultrag.service.search.filters import split_inline
+from vaultrag.service.search.filters import Filters, split_inline
 from vaultrag.service.search.searcher import SearchResult, Searcher
 
 log = logging.getLogger(__name__)
@@ -67,15 +67,17 @@ class Answerer:
         self._searcher = searcher
         self._backend = backend
 
-    def plan(self, messages: list[dict], model: str, max_tokens: int | None = None) -> Plan:
-        """Blocking (retrieval, maybe a rewrite call): run it off the event loop."""
+    def plan(self, messages: list[dict], model: str, max_tokens: int | None = None,
+             scope: Filters | None = None) -> Plan:
+        """Blocking (retrieval, maybe a rewrite call): run it off the event loop. With a `scope`, the excerpts
+        come only from the notes inside it."""
         messages = [{"role": "system" if m["role"] == "developer" else m["role"], "content": text_of(m.get("content"))}
                     for m in messages if m["role"] != "tool"]
         question = next((m["content"] for m in reversed(messages) if m["role"] == "user"), "")
         if question.lstrip().startswith(TASK_PREFIX):
             return Plan(messages, [], None)
         query = self._standalone_query(messages, question, model)
-        results = [r for r in self._searcher.search(query, self._settings.answer.excerpts)
+        results = [r for r in self._searcher.search(query, self._settings.answer.excerpts, scope=scope)
                    if r.score >= self._settings.answer.min_score]
         if not results:
             return Plan(messages, [], query, reply=prompts.NOTHING_FOUND)

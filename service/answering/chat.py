@@ -8,6 +8,8 @@ from vaultrag.service.answering.answerer import Answerer, text_of
 from vaultrag.service.answering.errors import QuestionTooLong, TooManyMessages, UnknownModel
 from vaultrag.service.llm.base import LLMBackend
 from vaultrag.service.llm.factory import make_backend
+from vaultrag.service.search.filters import Filters
+from vaultrag.service.search.scopes import load_scopes
 from vaultrag.service.search.searcher import Searcher
 
 VAULT_MODEL = "vaultrag"
@@ -24,14 +26,21 @@ class ChatService:
         # A request's max_tokens is lowered to this, so the excerpts from the notes still fit in the context
         self.max_answer_tokens = max(llm.context_tokens // 2, llm.answer_tokens)
         self._llm = llm
+        self.scopes = load_scopes(settings)
         self._server = settings.server
 
     def model_ids(self) -> list[str]:
-        """`vaultrag` answers with the configured LLM; `vaultrag/<llm>` with each of `llm.selectable`."""
-        return [VAULT_MODEL] + [f"{VAULT_MODEL}/{m}" for m in self._llm.selectable]
+        """`vaultrag` answers with the configured LLM; `vaultrag/<llm>` with each of `llm.selectable`;
+        `vaultrag:<scope>` with the configured LLM from the notes of one of `[scopes]`."""
+        return ([VAULT_MODEL] + [f"{VAULT_MODEL}/{m}" for m in self._llm.selectable]
+                + [f"{VAULT_MODEL}:{name}" for name in self.scopes])
+
+    def scope_for(self, model_id: str) -> Filters | None:
+        """The scope a `vaultrag:<scope>` model searches in; None for the whole vault."""
+        return self.scopes.get(model_id.removeprefix(VAULT_MODEL + ":")) if model_id.startswith(VAULT_MODEL + ":") else None
 
     def llm_for(self, model_id: str) -> str:
-        if model_id == VAULT_MODEL:
+        if model_id == VAULT_MODEL or self.scope_for(model_id) is not None:
             return self._llm.model
         if model_id.startswith(VAULT_MODEL + "/") and model_id in self.model_ids():
             return model_id.split("/", 1)[1]

@@ -136,6 +136,14 @@ def serve(config: ConfigOpt = None, vault: VaultOpt = None, data_dir: DataDirOpt
 
 
 @app.command()
+def mcp(config: ConfigOpt = None, vault: VaultOpt = None, data_dir: DataDirOpt = None):
+    """Offer the vault's tools over MCP on stdin/stdout (Claude Desktop, other agents), through the running daemon."""
+    from vaultrag.service.tools.remote import serve_stdio
+
+    serve_stdio(settings_for(config, vault, data_dir))
+
+
+@app.command()
 def status(config: ConfigOpt = None, vault: VaultOpt = None, data_dir: DataDirOpt = None, as_json: JsonOpt = False):
     """Show the running daemon's status (asked through its API), or the index's when no daemon runs."""
     from vaultrag.service.daemon.client import running_daemon

@@ -85,8 +85,7 @@ def running_daemon(settings: Settings) -> Daemon | None:
     holder = read_lock_holder(settings.data_dir / "writer.lock")
     if not holder.get("port"):
         return None  # nobody holds it, or `vaultrag index` does (no HTTP API to ask)
-    daemon = Daemon(http_url(str(holder.get("host") or "127.0.0.1"), int(holder["port"])), holder.get("pid"),
-                    settings.server.api_key)
+    daemon = Daemon(_holder_url(holder), holder.get("pid"), settings.server.api_key)
     try:
         httpx.get(daemon.url + "/health", timeout=5)
     except httpx.HTTPError as exc:
@@ -95,6 +94,16 @@ def running_daemon(settings: Settings) -> Daemon | None:
         raise DaemonError(f"the vaultrag daemon (pid {daemon.pid}) holds the index of {settings.vault_path} but does "
                           f"not answer at {daemon.url} ({exc}); it may still be starting: try again in a moment") from None
     return daemon
+
+
+def recorded_daemon_url(settings: Settings) -> str | None:
+    """The address the daemon holding this vault's writer lock recorded (it may have died since), or None."""
+    holder = read_lock_holder(settings.data_dir / "writer.lock")
+    return _holder_url(holder) if holder.get("port") else None
+
+
+def _holder_url(holder: dict) -> str:
+    return http_url(str(holder.get("host") or "127.0.0.1"), int(holder["port"]))
 
 
 def _running(pid) -> bool:

@@ -32,6 +32,9 @@ class IndexWriter:
         self._thread: threading.Thread | None = None
         self._retry: float | None = None  # seconds until the next try while syncs fail
         self.syncs = 0  # completed syncs, for tests and the status page
+        self._begun = 0  # syncs begun, and the number of the last one that completed
+        self._completed = 0
+        self._progressed = threading.Condition()
 
     def start(self) -> None:
         if self._thread is None:
@@ -42,6 +45,13 @@ class IndexWriter:
     def request_sync(self, paths: set[str] | None = None) -> None:
         """Something changed (the watcher saw `paths`): sync soon. Many requests make one sync."""
         self._wake.set()
+
+    def sync_now(self, timeout: float = 30.0) -> bool:
+        """Sync soon and wait for it: whether a sync that began after this call completed within `timeout`."""
+        with self._progressed:
+            wanted = self._begun + 1
+            self._wake.set()
+            return self._progressed.wait_for(lambda: self._completed >= wanted, timeout)
 
     def reindex(self, path: str | None = None) -> None:
         """Redo `path` (vault-relative), or every file with a check of the store against the manifest."""
@@ -70,6 +80,9 @@ class IndexWriter:
     def _sync(self, reason: str) -> None:
         with self._requests:
             forget, self._forget = self._forget, []
+        with self._progressed:
+            self._begun += 1
+            number = self._begun
         try:
             with self._indexer.data.guard():
                 while forget:
@@ -91,6 +104,9 @@ class IndexWriter:
             return
         self._retry = None
         self.syncs += 1
+        with self._progressed:
+            self._completed = number
+            self._progressed.notify_all()
         self._status.on_synced(summary, time.strftime("%Y-%m-%dT%H:%M:%S%z"))
         if summary.indexed or summary.renamed or summary.deleted or summary.chunks_removed or reason != "sweep":
             log.info("sync (%s): %d indexed, %d renamed, %d deleted, %d unchanged, %d skipped/failed, "

@@ -17,17 +17,21 @@ from vaultrag.config.settings import Settings
 from vaultrag.ingest.pipeline import VaultIndexer
 from vaultrag.ingest.watcher import VaultWatcher
 from vaultrag.service.http import errors as api_errors
+from vaultrag.service.http import mcp_routes as mcp_api
 from vaultrag.service.http import open_routes as note_links
 from vaultrag.service.http import openai_routes as openai_api
 from vaultrag.service.http import search_routes as search_api
 from vaultrag.service.http import security
 from vaultrag.service.http import status_routes as status_api
 from vaultrag.service.http.openai_models import SCHEMA_MODELS
+from vaultrag.service.http import tool_routes as tool_api
 from vaultrag.service.answering.chat import ChatService
 from vaultrag.service.daemon.index_writer import IndexWriter
 from vaultrag.service.ops.model_choice import ModelChoice
 from vaultrag.service.search.searcher import Searcher
 from vaultrag.service.daemon.status import IndexStatus
+from vaultrag.service.tools.mcp_server import build_mcp_server
+from vaultrag.service.tools.vault_tools import VaultTools
 
 log = logging.getLogger(__name__)
 PLANNERS = 4  # answers planned at once (retrieval and the follow-up rewrite); more wait in the pool's queue
@@ -56,7 +60,8 @@ def create_app(settings: Settings, indexer: VaultIndexer, llm_backend=None,
         threading.Thread(target=_check_llm, args=(app.state.chat.backend, settings.llm.model), name="llm-check",
                          daemon=True).start()
         try:
-            yield
+            async with run_mcp_sessions():
+                yield
         finally:
             log.info("shutting down: stopping the watcher, then the index writer")
             app.state.planner.shutdown(wait=False, cancel_futures=True)  # queued plans are dropped, none waited on
@@ -72,8 +77,12 @@ def create_app(settings: Settings, indexer: VaultIndexer, llm_backend=None,
     app.state.writer = writer
     app.state.searcher = Searcher(settings, indexer.embedder)
     app.state.chat = ChatService(settings, app.state.searcher, indexer.embedder, llm_backend)
-    for module in (status_api, search_api, openai_api, note_links):
+    app.state.settings = settings
+    app.state.tools = VaultTools(settings, app.state.searcher, lambda path: writer.sync_now())
+    for module in (status_api, search_api, openai_api, note_links, tool_api):
         app.include_router(module.router)
+    run_mcp_sessions = mcp_api.install(app, build_mcp_server(list(app.state.tools.specs.values()),
+                                                             app.state.tools.call))
     api_errors.install(app)
     security.install(app, settings.server)
     app.openapi = lambda: _openapi(app, settings)

@@ -66,7 +66,8 @@ async def chat_completions(request: Request):
     options = ChatOptions(temperature=body.temperature if body.temperature is not None else chat.temperature,
                           top_p=body.top_p, max_tokens=max_tokens, stop=body.stop, seed=body.seed)
     reply = Reply(body.model)
-    planned = partial(_planned, request, chat.answerer.plan, messages, llm_model, options.max_tokens)
+    planned = partial(_planned, request, chat.answerer.plan, messages, llm_model, options.max_tokens,
+                      chat.scope_for(body.model))
     if not body.stream:
         plan = await planned()
         text, usage = await run_in_threadpool(_collect, chat.answerer.stream(plan, llm_model, options))

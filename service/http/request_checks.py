@@ -20,7 +20,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from vaultrag.config.settings import WILDCARD_HOSTS, ServerSettings
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
-API_PREFIXES = ("/api/", "/v1/")
+API_PREFIXES = ("/api/", "/v1/", "/mcp", "/tools/")  # everything that reads or changes the notes
 
 
 def refusal(status: int, message: str, code: str) -> JSONResponse:

@@ -12,10 +12,10 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from vaultrag.config.settings import ServerSettings
 from vaultrag.service.http.errors import error_response
-from vaultrag.service.http.request_checks import Addressing, HostGuard, check, refusal
+from vaultrag.service.http.request_checks import API_PREFIXES, Addressing, HostGuard, check, refusal
 
 OPEN_PATHS = ("/health", "/open/")  # no key needed: a liveness probe, and links clicked in a browser
-PROTECTED_PREFIXES = ("/v1/", "/api/")
+PROTECTED_PREFIXES = API_PREFIXES
 
 
 class Guard:

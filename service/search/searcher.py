@@ -69,8 +69,9 @@ class Searcher:
         self._lock = threading.Lock()
 
     def search(self, query: str, k: int = 5, mode: Mode | None = None, filters: Filters | None = None,
-               per_note: int | None = None) -> list[SearchResult]:
-        """The `k` best chunks for `query`; inline filters in it (`tag:x path:Work/ after:2025-01-01`) apply too."""
+               per_note: int | None = None, scope: Filters | None = None) -> list[SearchResult]:
+        """The `k` best chunks for `query`; inline filters in it (`tag:x path:Work/ after:2025-01-01`) apply too.
+        With a `scope`, only notes inside it are searched, whatever the other filters say."""
         index = self.active_index()
         if index is None:
             return []
@@ -78,6 +79,9 @@ class Searcher:
         text, inline = split_inline(query)
         filters = (filters or Filters()).merged(inline)
         allowed = self._allowed_paths(index, filters)
+        if scope:
+            in_scope = self._allowed_paths(index, scope)
+            allowed = in_scope if allowed is None else allowed & in_scope
         if allowed is not None and not allowed or not text.strip():
             return []
         pool = max(self._options.candidates, k)

@@ -24,9 +24,26 @@ def test_default_toml_lists_every_setting_with_its_default():
     assert set(documented) == set(Settings.model_fields)
     for section, values in documented.items():
         section_model = getattr(model, section)
+        if isinstance(section_model, dict):  # a table of any names ([scopes]): none by default
+            assert values == section_model, section
+            continue
         assert set(values) == set(type(section_model).model_fields), section
         for key, value in values.items():
             assert getattr(section_model, key) == value, f"{section}.{key}"
+
+
+def test_scopes_are_a_table_of_names_and_write_folders_stay_inside(tmp_path):
+    config = write(tmp_path / "c.toml", '[scopes]\nwork = "path:Work/ tag:project"\n[mcp]\nallow_writes = true\n')
+    settings = load_settings(config, environ={"VAULTRAG_SCOPES__HOME": "path:Home/"})
+    assert settings.scopes == {"work": "path:Work/ tag:project", "home": "path:Home/"}
+    assert settings.mcp.allow_writes and settings.mcp.write_folder == "Inbox/"
+    with pytest.raises(ConfigError, match="scopes.Work Stuff"):
+        load_settings(write(tmp_path / "d.toml", '[scopes]\n"Work Stuff" = "path:Work/"\n'), environ={})
+    for folder in ("../Elsewhere", "/etc", ".obsidian", "Inbox/../.."):
+        with pytest.raises(ConfigError, match="mcp.write_folder"):
+            load_settings(environ={"VAULTRAG_MCP__WRITE_FOLDER": folder})
+    with pytest.raises(ConfigError, match="unknown setting mcp.allow_deletes"):
+        load_settings(environ={"VAULTRAG_MCP__ALLOW_DELETES": "true"})
 
 
 def test_file_then_environment_then_flags(tmp_path):

@@ -116,7 +116,7 @@ def test_a_note_deleted_between_the_scan_and_the_read_is_dropped_quietly(write_v
     assert "Doomed.md: file no longer exists" in caplog.text
 
 
-@pytest.mark.xfail(strict=True, reason="hundreds of identical vectors break Chroma's nearest-neighbour graph; the "
+@pytest.mark.xfail(strict=False, reason="(not strict: under CPU load the graph sometimes holds) hundreds of identical vectors break Chroma's nearest-neighbour graph; the "
                    "fix belongs in ingest/sync.py and ingest/store.py (one vector per distinct chunk text)")
 def test_hundreds_of_identical_empty_notes_do_not_hide_the_others(write_vault, settings_for, embedder):
     topics = {"Bikes.md": "how often should the bicycle chain be oiled",

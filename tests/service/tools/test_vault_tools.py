@@ -1,0 +1,174 @@
+"""The tools other agents call, over a real index (ChromaDB, MiniLM, the manifest): reading with headings and a size
+cap, related notes on a vault where the answer is known, tags, recent notes, writes confined to one folder."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+from vaultrag.ingest.pipeline import sync_vault
+from vaultrag.service.search.searcher import Searcher
+from vaultrag.service.tools.errors import (BadToolInput, NoteExists, NoteNotFound, UnknownTool, WriteRefused,
+                                           WritesDisabled)
+from vaultrag.service.tools.vault_tools import VaultTools
+
+VAULT = {
+    "Baking/Sourdough.md": "---\ntags: [baking, bread]\nhydration: 75\n---\n# Sourdough\nFeed the starter with flour "
+                           "and water, let the dough rise overnight, bake the loaf in a hot Dutch oven.\n\n"
+                           "## Shaping\nFold the dough, shape a tight boule, proof it in a floured basket.\n\n"
+                           "### Scoring\nScore the loaf with a razor before baking.\n\n## Storage\nKeep bread in linen.\n",
+    "Baking/Rye bread.md": "---\ntags: [baking]\n---\nRye bread: a dense loaf with a sour rye starter, baked long "
+                           "in a hot oven; the dough is sticky and rises slowly.\n",
+    "Baking/Focaccia.md": "Focaccia dough rises twice; bake the flat bread with olive oil and salt in a hot oven.\n",
+    "Tech/Kubernetes.md": "---\ntags: [work/infra]\n---\nKubernetes pods are scheduled on nodes; a deployment keeps "
+                          "replicas running and a service load-balances traffic between pods.\n",
+    "Tech/Postgres.md": "Postgres vacuum reclaims dead tuples; tune autovacuum for write-heavy tables.\n",
+    "Journal/Market day.md": "Bought flour at the market. See [[Kubernetes]] for the cluster I fixed after.\n",
+    "Inbox/Ideas.md": "First idea\n",
+}
+
+
+@pytest.fixture
+def tools_for(write_vault, settings_for, embedder):
+    """tools_for(**settings) -> VaultTools over the indexed VAULT; writes re-index before they return."""
+    made = []
+
+    def make(**overrides) -> VaultTools:
+        vault = write_vault(VAULT)
+        os.utime(vault / "Tech/Postgres.md", (time.time() - 86400,) * 2)
+        settings = settings_for(vault, **{"retrieval.reranker": "off", **overrides})
+        sync_vault(settings, embedder=embedder)
+        searcher = Searcher(settings, embedder)
+        made.append(searcher)
+
+        def reindex(path: str) -> bool:
+            sync_vault(settings, embedder=embedder)
+            return True
+        return VaultTools(settings, searcher, reindex)
+
+    yield make
+    for searcher in made:
+        searcher.close()
+
+
+def test_search_notes_returns_passages_with_links_and_filters(tools_for):
+    tools = tools_for()
+    results = tools.call("search_notes", {"query": "how do I schedule pods", "k": 3})["results"]
+    assert results[0]["path"] == "Tech/Kubernetes.md"
+    assert results[0]["obsidian_url"].startswith("obsidian://open?vault=vault&file=Tech%2FKubernetes")
+    assert set(results[0]) == {"path", "title", "heading", "text", "score", "obsidian_url", "tags"}
+    baking = tools.call("search_notes", {"query": "oven", "k": 10, "tags": ["baking"]})["results"]
+    assert {r["path"] for r in baking} == {"Baking/Sourdough.md", "Baking/Rye bread.md"}
+    with pytest.raises(BadToolInput, match="k"):
+        tools.call("search_notes", {"query": "x", "k": 0})
+
+
+def test_read_note_gives_properties_markdown_and_one_section(tools_for):
+    tools = tools_for()
+    note = tools.call("read_note", {"path": "Baking/Sourdough.md"})
+    assert note["properties"] == {"tags": ["baking", "bread"], "hydration": 75}
+    assert note["text"].startswith("# Sourdough\nFeed the starter") and "## Storage" in note["text"]
+    assert note["truncated"] is False
+    assert note["headings"] == ["Sourdough", "Sourdough > Shaping", "Sourdough > Shaping > Scoring",
+                                "Sourdough > Storage"]
+    shaping = tools.call("read_note", {"path": "Baking/Sourdough.md", "heading": "shaping"})
+    assert shaping["heading"] == "Sourdough > Shaping"
+    assert shaping["text"] == ("## Shaping\nFold the dough, shape a tight boule, proof it in a floured basket.\n\n"
+                               "### Scoring\nScore the loaf with a razor before baking.")
+    # the breadcrumb a search result shows, title first, finds the same section
+    assert tools.call("read_note", {"path": "Baking/Sourdough.md", "heading": "Sourdough > Shaping > Scoring"}
+                      )["text"] == "### Scoring\nScore the loaf with a razor before baking."
+    with pytest.raises(NoteNotFound, match="no heading 'Baking times'"):
+        tools.call("read_note", {"path": "Baking/Sourdough.md", "heading": "Baking times"})
+
+
+def test_read_note_is_capped_with_a_marker(write_vault, settings_for, embedder):
+    long_text = "".join(f"Line {n} of a very long meeting transcript about the budget.\n" for n in range(1000))
+    vault = write_vault({"Long.md": long_text})
+    settings = settings_for(vault, **{"mcp.max_note_chars": 5000})
+    sync_vault(settings, embedder=embedder)
+    searcher = Searcher(settings, embedder)
+    try:
+        note = VaultTools(settings, searcher).call("read_note", {"path": "Long.md"})
+    finally:
+        searcher.close()
+    assert note["truncated"] is True and note["chars"] == len(long_text.strip("\n"))
+    body, marker = note["text"].rsplit("\n\n", 1)
+    assert len(body) <= 5000 and body.endswith("budget.") and long_text.startswith(body)
+    assert marker.startswith("[truncated: ") and "heading" in marker
+
+
+def test_only_indexed_notes_can_be_read(tools_for):
+    tools = tools_for()
+    vault = tools.vault
+    (vault / "secret.txt").write_text("not a note")
+    (vault / ".obsidian").mkdir()
+    (vault / ".obsidian/workspace.md").write_text("not indexed")
+    for path in ("secret.txt", ".obsidian/workspace.md", "../outside.md", "/etc/passwd", "Missing.md"):
+        with pytest.raises(NoteNotFound, match="in the index"):
+            tools.call("read_note", {"path": path})
+
+
+def test_related_notes_ranks_like_notes_and_links(tools_for):
+    tools = tools_for()
+    related = tools.call("related_notes", {"path": "Baking/Sourdough.md", "k": 3})["related"]
+    assert {r["path"] for r in related[:2]} == {"Baking/Rye bread.md", "Baking/Focaccia.md"}
+    assert all(r["path"] != "Baking/Sourdough.md" for r in related)
+    # the market note is about flour, and it links to Kubernetes: that link puts Kubernetes first among tech notes
+    kube = tools.call("related_notes", {"path": "Tech/Kubernetes.md", "k": 6})["related"]
+    by_path = {r["path"]: r for r in kube}
+    assert by_path["Journal/Market day.md"]["links"] == ["linked from"]
+    market = tools.call("related_notes", {"path": "Journal/Market day.md", "k": 6})["related"]
+    assert next(r for r in market if r["path"] == "Tech/Kubernetes.md")["links"] == ["links to"]
+    assert [r["path"] for r in market].index("Tech/Kubernetes.md") < [r["path"] for r in market].index("Tech/Postgres.md")
+
+
+def test_list_tags_and_recent_notes(tools_for):
+    tools = tools_for()
+    tags = tools.call("list_tags", {})["tags"]
+    assert tags[0] == {"tag": "baking", "notes": 2}
+    assert {"tag": "work/infra", "notes": 1} in tags
+    recent = [n["path"] for n in tools.call("recent_notes", {"n": 100})["notes"]]
+    assert len(recent) == len(VAULT) and recent[-1] == "Tech/Postgres.md"  # modified a day ago
+    assert [n["path"] for n in tools.call("recent_notes", {"n": 5, "path_prefix": "tech/"})["notes"]] == [
+        "Tech/Kubernetes.md", "Tech/Postgres.md"]
+
+
+def test_writes_are_off_by_default(tools_for):
+    tools = tools_for()
+    assert "create_note" not in tools.specs and "append_to_note" not in tools.specs
+    for name in ("create_note", "append_to_note"):
+        with pytest.raises(WritesDisabled, match="mcp.allow_writes = true"):
+            tools.call(name, {"path": "Inbox/New.md", "text": "hi"})
+    with pytest.raises(UnknownTool, match="no tool 'delete_note'"):
+        tools.call("delete_note", {"path": "Inbox/Ideas.md"})
+    assert not (tools.vault / "Inbox/New.md").exists()
+
+
+def test_writes_stay_inside_the_folder_and_never_overwrite(tools_for):
+    tools = tools_for(**{"mcp.allow_writes": True, "mcp.write_folder": "Inbox"})
+    vault = tools.vault
+    (vault / "Inbox/escape").symlink_to(vault / "Tech")
+    before = {p: p.read_bytes() for p in vault.rglob("*.md")}
+    for path in ("Tech/Kubernetes.md", "../outside.md", "Inbox/../Tech/Evil.md", "/etc/x.md", "Inbox/.hidden/x.md",
+                 "Inbox\\..\\x.md", "Inbox/escape/Evil.md", "Inboxer/x.md", "Inbox/"):
+        with pytest.raises(WriteRefused):
+            tools.call("create_note", {"path": path, "text": "evil"})
+    with pytest.raises(NoteExists, match="never overwrite"):
+        tools.call("create_note", {"path": "Inbox/Ideas.md", "text": "replaced"})
+    assert {p: p.read_bytes() for p in vault.rglob("*.md")} == before
+    assert not (vault.parent / "outside.md").exists()
+
+    made = tools.call("create_note", {"path": "Inbox/Chats/Summary of the bread chat", "text": "Rye needs a hot oven."})
+    assert made["path"] == "Inbox/Chats/Summary of the bread chat.md" and made["indexed"] is True
+    assert (vault / made["path"]).read_text() == "Rye needs a hot oven.\n"
+    found = tools.call("search_notes", {"query": "summary of the bread chat", "k": 3})["results"]
+    assert found[0]["path"] == made["path"]  # in the index when the call returns
+    tools.call("append_to_note", {"path": "Inbox/Ideas.md", "text": "Second idea"})
+    assert (vault / "Inbox/Ideas.md").read_text() == "First idea\nSecond idea\n"
+    with pytest.raises(NoteNotFound):
+        tools.call("append_to_note", {"path": "Inbox/Nothing.md", "text": "x"})
+    with pytest.raises(WriteRefused):
+        tools.call("append_to_note", {"path": "Tech/Postgres.md", "text": "x"})
