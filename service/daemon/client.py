@@ -15,7 +15,7 @@ import httpx
 
 from vaultrag.config.errors import VaultragError
 from vaultrag.config.settings import Settings, http_url
-from vaultrag.ingest.index import read_lock_holder
+from vaultrag.ingest.writer_lock import read_lock_holder
 
 TIMEOUT = httpx.Timeout(30.0, read=300.0)  # an answer may wait minutes for a busy LLM
 

@@ -12,7 +12,7 @@ from vaultrag.ingest.index import Index
 from vaultrag.ingest.manifest import FileRecord
 from vaultrag.ingest.vault import NoteUnreadable, read_note
 from vaultrag.service.search.filters import make_filters
-from vaultrag.service.search.searcher import Searcher, obsidian_url
+from vaultrag.service.search.searcher import Searcher
 from vaultrag.service.tools import specs
 from vaultrag.service.tools.errors import BadToolInput, NoteNotFound, UnknownTool
 from vaultrag.service.tools.reading import note_text
@@ -66,7 +66,7 @@ class VaultTools:
                                "its headings")
         return {"path": a.path, "title": record.title, "properties": note.properties, "tags": record.tags,
                 "heading": note.heading, "text": note.text, "truncated": note.truncated, "chars": note.chars,
-                "headings": note.headings, "obsidian_url": obsidian_url(self.vault, a.path)}
+                "headings": note.headings, "obsidian_url": self._searcher.links.obsidian(a.path)}
 
     def related_notes(self, a: specs.RelatedNotesInput) -> dict:
         index, _ = self._indexed(a.path)
@@ -74,7 +74,7 @@ class VaultTools:
         titles = {r.path: rec.title for r in found if (rec := index.manifest.record(r.path))}
         return {"path": a.path, "related": [
             {"path": r.path, "title": titles.get(r.path, ""), "score": round(r.score, 4),
-             "similarity": round(r.similarity, 4), "links": r.links, "obsidian_url": obsidian_url(self.vault, r.path)}
+             "similarity": round(r.similarity, 4), "links": r.links, "obsidian_url": self._searcher.links.obsidian(r.path)}
             for r in found]}
 
     def list_tags(self, a: specs.ListTagsInput) -> dict:
@@ -86,7 +86,7 @@ class VaultTools:
         index = self._searcher.active_index()
         records = index.manifest.recent(a.n, a.path_prefix.strip().lstrip("/")) if index else []
         return {"notes": [{"path": r.path, "title": r.title, "tags": r.tags, "modified": _iso(r.mtime_ns),
-                           "obsidian_url": obsidian_url(self.vault, r.path)} for r in records]}
+                           "obsidian_url": self._searcher.links.obsidian(r.path)} for r in records]}
 
     def append_to_note(self, a: specs.WriteInput) -> dict:
         return self._written(self._writer.append(a.path, a.text))
@@ -95,7 +95,7 @@ class VaultTools:
         return self._written(self._writer.create(a.path, a.text))
 
     def _written(self, path: str) -> dict:
-        return {"path": path, "indexed": self._on_written(path), "obsidian_url": obsidian_url(self.vault, path)}
+        return {"path": path, "indexed": self._on_written(path), "obsidian_url": self._searcher.links.obsidian(path)}
 
     def _indexed(self, path: str) -> tuple[Index, FileRecord]:
         index = self._searcher.active_index()

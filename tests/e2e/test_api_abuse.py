@@ -23,8 +23,8 @@ ALLOWED_ORIGIN = "http://localhost:3000"
 
 @pytest.fixture(scope="module")
 def vault(tmp_path_factory):
-    """Two notes, a symlinked note and a symlinked folder that lead outside the vault, Obsidian's settings and
-    trash, and a folder that vault.exclude leaves out."""
+    """Two notes, a symlinked note and a symlinked folder that lead outside the vault, Obsidian's settings
+    (with a Markdown file in it) and trash, and a folder that vault.exclude leaves out."""
     base = tmp_path_factory.mktemp("abuse")
     root, outside = base / "vault", base / "outside"
     for folder in (root / "Home", root / ".obsidian", root / ".trash", root / "Private", outside):
@@ -34,6 +34,7 @@ def vault(tmp_path_factory):
     (root / ".obsidian/app.json").write_text("{}")
     (root / ".trash/Deleted.md").write_text("# Deleted\nA note in Obsidian's trash.\n")
     (root / "Private/Diary.md").write_text("# Diary\nExcluded by vault.exclude.\n")
+    (root / ".obsidian/x.md").write_text("# Not a note\nA Markdown file in Obsidian's settings folder.\n")
     (outside / "Secret.md").write_text("# Secret\nnot in the vault\n")
     (root / "Escape.md").symlink_to(outside / "Secret.md")
     (root / "Elsewhere").symlink_to(outside, target_is_directory=True)
@@ -175,6 +176,11 @@ def test_open_links_refuse_everything_that_is_not_an_indexed_note(daemon):
     hop = httpx.get(daemon.url + "/open/Pancakes.md", params={"heading": "x\r\nSet-Cookie: stolen=1"})
     assert hop.status_code == 307 and "set-cookie" not in hop.headers
     assert hop.headers["location"].startswith("obsidian://open?vault=vault&file=Pancakes%23x%0D%0ASet-Cookie")
+
+
+def test_open_links_refuse_files_in_dot_folders(daemon):
+    """`.obsidian/x.md` exists and ends in .md, so only the dot-folder rule can refuse it (the index skips it)."""
+    refused(httpx.get(daemon.url + "/open/.obsidian/x.md"), 404, "no note", "in the vault")
 
 
 def test_reindex_paths_must_stay_inside_the_vault(daemon):
