@@ -255,7 +255,9 @@ def _from_env(environ: dict[str, str]) -> dict:
             continue
         dotted = ENV_ALIASES.get(name) or name[len(ENV_PREFIX):].lower().replace("__", ".", 1)
         section, _, key = dotted.partition(".")
-        if section not in Settings.model_fields or key not in Settings.model_fields[section].annotation.model_fields:
+        model = Settings.model_fields[section].annotation if section in Settings.model_fields else None
+        free_table = model is not None and not (isinstance(model, type) and issubclass(model, BaseModel))
+        if model is None or not key or not (free_table or key in model.model_fields):
             log.warning("ignoring environment variable %s: it names no setting (settings are %s<SECTION>__<KEY>, "
                         "e.g. VAULTRAG_SERVER__PORT; see config/default.toml)", name, ENV_PREFIX)
             continue

@@ -43,7 +43,7 @@ def test_scopes_are_a_table_of_names_and_write_folders_stay_inside(tmp_path):
         with pytest.raises(ConfigError, match="mcp.write_folder"):
             load_settings(environ={"VAULTRAG_MCP__WRITE_FOLDER": folder})
     with pytest.raises(ConfigError, match="unknown setting mcp.allow_deletes"):
-        load_settings(environ={"VAULTRAG_MCP__ALLOW_DELETES": "true"})
+        load_settings(write(tmp_path / "e.toml", "[mcp]\nallow_deletes = true\n"), environ={})
 
 
 def test_file_then_environment_then_flags(tmp_path):
