@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
+from vaultrag.config.log_setup import LOG_FORMAT, quiet_libraries
 from vaultrag.config.settings import Settings, load_settings
 
 out = Console(soft_wrap=True)
@@ -33,10 +34,8 @@ def settings_for(config: Path | None, vault: Path | None, data_dir: Path | None,
     """The settings; with `resolve`, `auto` models chosen for this vault and machine (and the choice logged)."""
     settings = load_settings(config, {"vault.path": str(vault) if vault else None,
                                       "data.dir": str(data_dir) if data_dir else None})
-    logging.basicConfig(level=settings.log.level.upper(), stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for noisy in ("httpx", "chromadb", "sentence_transformers", "transformers", "huggingface_hub"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    logging.basicConfig(level=settings.log.level.upper(), stream=sys.stderr, format=LOG_FORMAT)
+    quiet_libraries()
     if resolve:
         from vaultrag.service.ops.model_choice import resolve_models
 

@@ -11,6 +11,7 @@ import sys
 
 import uvicorn
 
+from vaultrag.config.log_setup import LOG_FORMAT, quiet_libraries
 from vaultrag.config.errors import ConfigError, VaultragError
 from vaultrag.config.settings import Settings
 from vaultrag.ingest.pipeline import VaultIndexer
@@ -18,7 +19,6 @@ from vaultrag.service.http.app import create_app
 from vaultrag.service.ops.model_choice import resolve_models
 
 log = logging.getLogger(__name__)
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
 class PortUnavailable(VaultragError):
@@ -33,8 +33,7 @@ def configure_logging(settings: Settings, to_file: bool) -> None:
         handlers.append(logging.handlers.RotatingFileHandler(settings.data_dir / "vaultrag.log", maxBytes=5_000_000,
                                                              backupCount=3, encoding="utf-8"))
     logging.basicConfig(level=settings.log.level.upper(), format=LOG_FORMAT, handlers=handlers, force=True)
-    for noisy in ("httpx", "chromadb", "sentence_transformers", "transformers", "huggingface_hub", "uvicorn.access"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    quiet_libraries()
 
 
 def bind(host: str, port: int) -> socket.socket:

@@ -87,6 +87,7 @@ def test_every_command_works_with_vaultrag_api_key_exported(vault, tmp_path):
         "service": (["service", "install", "--vault", str(vault), "--dry-run"], 0),
         "eval": (["eval", "beir", str(tmp_path / "no-dataset")], 1),
         "models": (["models", "pull", "sentence-transformers/all-MiniLM-L6-v2"], 0),
+        "mcp": (["mcp", *where], 0),  # stdin closed at once: no daemon is said, then the session ends
     }
     every = {c.name or c.callback.__name__ for c in app.registered_commands} | {g.name for g in app.registered_groups}
     assert every - {"serve"} == set(commands), "a command is missing from this test"
@@ -98,6 +99,7 @@ def test_every_command_works_with_vaultrag_api_key_exported(vault, tmp_path):
         if code is not None:
             assert done.returncode == code, (name, done.stdout, done.stderr)
     assert "Garden/Roses.md" in outputs["search"].stdout and "ollama serve" in outputs["ask"].stderr
+    assert "no vaultrag daemon is running" in outputs["mcp"].stderr
     assert "ships with vaultrag" in outputs["models"].stdout and "nothing to download" in outputs["models"].stdout
 
 
