@@ -12,9 +12,9 @@ ja, ko, ru, zh, all in one mixed vault. Each model indexes it once; every questi
 first 5 notes found. It also prints the best result's score of the answerable questions against that of
 questions no note answers, per model: what `answer.min_score` must separate.
 
-Half Spanish, half English (--fixture bilingual): tests/fixtures/bilingual.toml: 30 notes on distinct topics, 15 in each language,
-and for every note one question in Spanish and one in English. Each model indexes the vault through the real
-pipeline (chunking, ChromaDB) and answers every question through the Searcher, as `vaultrag search` does.
+Half Spanish, half English (--fixture bilingual): tests/fixtures/bilingual.toml: 30 notes on distinct topics, 15 in
+each language, and for every note one question in Spanish and one in English. Each model indexes the vault through
+the real pipeline (chunking, ChromaDB) and answers every question through the Searcher, as `vaultrag search` does.
 recall@k: the share of questions whose note is among the first k notes found. Speed, after a warm-up: ms per note
 embedded in batches of 16 (indexing; the fastest of 3 passes) and per question embedded alone (a search; the
 median); load: time to the first vector, torch's import included for sentence-transformers. Prints one table.

@@ -1,4 +1,4 @@
-"""Telling the language of a piece of text, offline: py3langid's naive Bayes model over byte n-grams (over a hundred languages).
+"""Telling the language of a text, offline: py3langid's naive Bayes model of byte n-grams (over a hundred languages).
 
 `identify` picks among every language the model knows (for a note or a chunk: nothing else is known about it);
 `rank_among` picks among a few (for a question: the languages the index holds), which is what makes a question of

@@ -19,7 +19,8 @@ from vaultrag.service.search.searcher import SearchResult, Searcher
 
 log = logging.getLogger(__name__)
 
-_ONE_TOKEN_A_CHARACTER = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}]")
+_ONE_TOKEN_A_CHARACTER = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}"
+                                       r"\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}]")
 TASK_PREFIX = "### Task:"  # Open WebUI's background tasks (titles, tags, follow-ups): no retrieval for these
 
 
@@ -161,7 +162,8 @@ class Answerer:
         while len(excerpts) > 1 and sum(estimate_tokens(s.heading + s.text) for s in excerpts) > room:
             excerpts.pop()  # the lowest-ranked excerpt goes first
         if estimate_tokens(excerpts[0].heading + excerpts[0].text) > room:  # the best one is kept, shortened
-            excerpts[0] = replace(excerpts[0], text=prefix_within(excerpts[0].text, room - estimate_tokens(excerpts[0].heading)))
+            left = room - estimate_tokens(excerpts[0].heading)
+            excerpts[0] = replace(excerpts[0], text=prefix_within(excerpts[0].text, left))
         budget -= sum(estimate_tokens(s.heading + s.text) for s in excerpts)
         while history and sum(estimate_tokens(m["content"]) for m in history) > budget:
             history.pop(0)
