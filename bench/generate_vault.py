@@ -51,6 +51,7 @@ import json
 import math
 import os
 import random
+import re
 import shutil
 import sys
 import time
@@ -61,170 +62,11 @@ from pathlib import Path
 # Marker written into every generated vault; --overwrite only ever deletes a directory that has it.
 MARKER = ".obsidian/vaultrag-bench.json"
 TRASH_SENTINEL = "zqxtrashsentinel"
+_SLOT = re.compile(r"\{(\w+)(?::(\w+))?\}")  # a slot of a sentence template: {np}, {pick:adverbs}
 
 
-def _words(text: str) -> tuple[str, ...]:
-    """Split a vocabulary block: one entry per line or comma; entries may hold spaces ("olive oil")."""
-    out: dict[str, None] = {}
-    for line in text.strip().splitlines():
-        for item in line.split(","):
-            item = item.strip()
-            if item:
-                out[item] = None
-    return tuple(out)
-
-
-# --------------------------------------------------------------------------------------------------
-# English vocabulary
-# --------------------------------------------------------------------------------------------------
-
-GENERAL_NOUNS = _words("""
-time, year, day, week, month, morning, afternoon, evening, night, weekend, moment, hour, minute, deadline
-idea, question, answer, problem, solution, plan, goal, habit, routine, system, process, method, approach
-pattern, structure, detail, example, reason, result, change, choice, decision, option, chance, risk, benefit
-cost, value, price, list, note, draft, summary, outline, review, comment, message, email, phone call
-conversation, discussion, argument, story, book, page, article, letter, record, report, document, file
-folder, project, task, step, stage, version, update, feature, tool, device, machine, part, piece, component
-element, factor, aspect, quality, number, amount, level, rate, speed, size, shape, color, sound, light
-weather, rain, wind, sunshine, season, spring, summer, autumn, winter, city, town, street, road, corner
-building, room, table, window, door, wall, floor, garden, park, forest, river, lake, sea, hill, field
-friend, neighbor, family, parent, child, teacher, student, partner, team, group, community, audience
-company, office, shop, market, store, school, university, library, hospital, station, airport, museum
-idea board, notebook, pen, pencil, paper, screen, phone, laptop, calendar, clock, map, photo, picture
-image, video, song, movie, show, game, sport, hobby, skill, lesson, course, class, exam, assignment, grade
-job, career, salary, meeting, agenda, schedule, priority, focus, attention, energy, mood, feeling, memory
-thought, opinion, belief, assumption, argument, principle, rule, law, policy, standard, guideline, template
-framework, model, theory, concept, definition, category, topic, theme, subject, field, area, domain
-context, situation, condition, environment, space, place, position, direction, distance, path, journey
-trip, visit, walk, ride, drive, flight, holiday, vacation, break, rest, sleep, dream, health, body, mind
-heart, hand, eye, face, voice, word, sentence, paragraph, language, name, title, label, tag, link
-connection, relationship, network, pattern, trend, signal, noise, source, reference, quote, citation
-evidence, data, information, knowledge, insight, lesson, experience, practice, experiment, test, trial
-mistake, error, failure, success, progress, improvement, growth, balance, habit loop, feedback loop
-tradition, culture, history, future, past, present, season pass, weekend plan, shopping list, budget
-account, bill, receipt, order, delivery, package, box, bag, bottle, cup, glass, plate, bowl, spoon
-jacket, shirt, shoe, hat, umbrella, key, lock, bike, car, bus, train, ticket, seat, line, queue
-question mark, headline, caption, chapter, volume, edition, series, episode, season finale, playlist
-recipe, meal, dinner, lunch, breakfast, coffee, tea, water, snack, fruit, vegetable, bread, cheese
-workshop, conference, presentation, interview, proposal, contract, agreement, invoice, deadline extension
-benchmark, metric, measure, estimate, forecast, target, milestone, checklist, inventory, archive, backup
-weekend trip, side project, reading list, bucket list, wish list, packing list, grocery list, to-do list
-surprise, challenge, opportunity, obstacle, constraint, trade-off, compromise, tension, pressure, deadline
-habit tracker, morning routine, evening routine, weekly review, monthly review, annual review, retrospective
-""")
-
-GENERAL_VERBS = _words("""
-review, organize, improve, change, build, test, check, compare, explore, consider, describe, explain
-measure, track, plan, prepare, share, support, follow, notice, remember, forget, find, keep, move, open
-close, start, finish, repeat, adjust, simplify, clarify, capture, collect, sort, label, archive, update
-replace, remove, add, combine, separate, balance, reduce, increase, protect, handle, manage, schedule
-postpone, revisit, question, challenge, accept, reject, choose, prefer, enjoy, like, love, need, want
-use, try, learn, teach, study, read, write, draw, sketch, record, document, summarize, outline, highlight
-discuss, mention, suggest, recommend, avoid, expect, imagine, understand, appreciate, celebrate, borrow
-lend, buy, sell, order, return, fix, break, clean, cook, carry, bring, send, receive, deliver, visit
-watch, hear, see, show, hide, cover, reveal, design, create, invent, discover, analyze, evaluate, assess
-estimate, calculate, count, list, map, connect, link, group, split, merge, copy, paste, delete, rename
-print, scan, sign, approve, decline, confirm, cancel, book, reserve, rent, fill, empty, load, unload
-wrap, pack, unpack, lift, push, pull, hold, drop, catch, throw, pick, lose, win, earn, spend, save
-protect, guard, warn, remind, ask, answer, thank, invite, welcome, greet, meet, join, leave, enter
-finish, complete, abandon, pause, resume, restart, continue, extend, shorten, expand, shrink, stretch
-polish, refine, rewrite, edit, proofread, translate, publish, present, pitch, defend, justify, prove
-observe, predict, guess, doubt, trust, respect, admire, criticize, praise, ignore, notice, spot, solve
-navigate, explore, wander, climb, cross, follow, lead, guide, coach, mentor, encourage, motivate
-""")
-
-ADJECTIVES = _words("""
-good, bad, new, old, big, small, large, tiny, huge, long, short, high, low, early, late, young, ancient
-quick, slow, fast, easy, hard, simple, complex, clear, vague, obvious, subtle, strange, familiar, unusual
-important, useful, useless, helpful, practical, reliable, flexible, rigid, strong, weak, heavy, light
-bright, dark, warm, cold, hot, cool, fresh, stale, clean, dirty, quiet, loud, calm, busy, empty, full
-cheap, expensive, rare, common, popular, private, public, personal, local, global, national, regional
-modern, classic, traditional, original, typical, special, general, specific, basic, advanced, essential
-main, minor, major, final, initial, current, recent, previous, next, future, daily, weekly, monthly
-annual, regular, occasional, constant, sudden, gradual, steady, careful, careless, honest, curious
-patient, anxious, nervous, confident, happy, sad, angry, grateful, proud, tired, bored, excited, lucky
-beautiful, ugly, elegant, messy, tidy, neat, rough, smooth, soft, gentle, harsh, sharp, dull, thick
-thin, wide, narrow, deep, shallow, round, flat, straight, crooked, solid, hollow, loose, tight, safe
-dangerous, risky, stable, fragile, healthy, sick, natural, artificial, digital, physical, mental, social
-emotional, creative, logical, rational, random, systematic, chaotic, orderly, formal, casual, friendly
-polite, rude, kind, generous, selfish, clever, smart, wise, foolish, silly, serious, funny, boring
-interesting, exciting, surprising, disappointing, impressive, pleasant, painful, difficult, tricky
-straightforward, ambitious, modest, realistic, optimistic, pessimistic, hopeful, fearful, brave, shy
-open, closed, free, busy, available, missing, broken, finished, unfinished, pending, overdue, urgent
-relevant, irrelevant, accurate, rough, precise, detailed, brief, concise, verbose, thorough, shallow
-efficient, wasteful, sustainable, temporary, permanent, visible, invisible, hidden, obvious, explicit
-implicit, abstract, concrete, theoretical, practical, informal, minimal, rich, plain, fancy, cozy
-crowded, remote, nearby, distant, foreign, domestic, urban, rural, coastal, northern, southern, eastern
-western, central, upper, lower, inner, outer, extra, spare, backup, default, custom, shared, separate
-favorite, hidden, forgotten, unexpected, overlooked, neglected, underrated, overrated, essential
-""")
-
-ADVERBS = _words("""
-quickly, slowly, carefully, gently, often, rarely, usually, sometimes, finally, honestly, clearly
-probably, certainly, easily, barely, nearly, quietly, regularly, gradually, suddenly, eventually, actually
-definitely, simply, really, mostly, partly, deliberately, consistently, patiently, slightly, roughly, early
-again, together, already, still, almost, always, never, seldom, recently, briefly, casually, seriously
-happily, calmly, openly, silently, loosely, tightly, neatly, properly, roughly, thoroughly, lightly
-""")
-
-DEGREE = _words("""
-very, quite, surprisingly, fairly, rather, incredibly, somewhat, a bit, remarkably, not especially
-far too, almost, genuinely, oddly, unusually, pleasantly, slightly, increasingly
-""")
-
-TIME_PHRASES = _words("""
-every morning, last week, on weekends, in the spring, after lunch, before dinner, this month, next year
-most evenings, on Mondays, once a week, twice a month, during the holidays, in the long run, for now
-right away, at the end of the day, since last summer, over the winter, in the afternoon, by Friday
-later today, earlier this year, after the meeting, before the trip, during the commute, on rainy days
-""")
-
-PREPOSITIONS = _words("""
-in, on, with, for, near, after, before, during, without, through, around, under, about, across, from
-behind, beside, inside, outside, beyond, despite, toward, along, against, among, between, into, onto
-""")
-
-CONNECTORS = _words("""
-However, In practice, Still, Honestly, For now, Looking back, On the other hand, As a result
-In the meantime, At first, Later, Meanwhile, Of course, Even so, In short, To be fair, Then again
-Overall, Surprisingly, Interestingly, Unfortunately, Luckily, In hindsight, For example, Similarly
-Besides, Otherwise, Instead, Eventually, Right now, In any case, By contrast, Funnily enough
-""")
-
-SUBJECTS_PLURAL = _words("""
-I, we, you, they, most people, my friends, the kids, our neighbors, many readers, both of us
-""")
-
-SUBJECTS_SINGULAR = _words("""
-she, he, it, my partner, the team, everyone, nobody, my sister, my brother, the landlord, my manager
-""")
-
-MODALS = _words("""
-should, could, might, will, must, can, would
-""")
-
-FIRST_NAMES = _words("""
-Alice, Ben, Carla, Daniel, Elena, Felix, Grace, Hannah, Isaac, Julia, Kevin, Laura, Marco, Nina, Oscar
-Priya, Quentin, Rosa, Samuel, Tara, Umar, Vera, William, Xavier, Yuki, Zoë, José, Björn, Søren, Chloé
-Renée, Amara, Lucas, Maya, Noah, Olivia, Pablo, Ravi, Sofia, Theo, Wen, Aiko, Kofi, Leila, Mateo, Ingrid
-""")
-
-LAST_NAMES = _words("""
-Smith, Johnson, Brown, Taylor, Wilson, Clarke, Walker, Young, King, Wright, Green, Baker, Adams, Nelson
-Hill, Campbell, Mitchell, Roberts, Carter, Phillips, Evans, Turner, Torres, Parker, Collins, Edwards
-Stewart, Morris, Murphy, Cook, Rogers, Morgan, Cooper, Peterson, Reed, Bailey, Bell, Kim, Nakamura, Patel
-Müller, Núñez, García, Østergaard, Dubois, Rossi, Kowalski, Okafor, Chen, Larsen, Novak, Silva
-""")
-
-EMOJI = ("💡", "🌱", "☕", "📚", "🎸", "🏃", "✈️", "🍳", "🧠", "📝", "🔥", "⭐", "🌊", "🏡")
-MOODS = ("🙂", "😐", "😴", "😄", "😕", "🤩", "😌")
-
-# Titles that show up once each, to put non-ASCII and emoji in file names.
-SPECIAL_TITLES = (
-    "Café ☕ Ideas", "Crème Brûlée Attempts", "Résumé Updates", "Naïve Bayes Notes", "Zürich Trip",
-    "São Paulo Itinerary", "Smörgåsbord Party", "Garden Plan 🌱", "Ideas 💡", "Reading Queue 📚",
-    "Piñata Birthday", "Über Ideas for Next Year", "Déjà Vu Journal", "Jalapeño Hot Sauce",
-)
+# The word lists, headings, folders and sentence templates live in generate_vault_words.json beside this file.
+_DATA = json.loads(Path(__file__).with_name("generate_vault_words.json").read_text(encoding="utf-8"))
 
 
 @dataclass(frozen=True)
@@ -235,440 +77,6 @@ class Topic:
     tags: tuple[str, ...]
 
 
-TOPICS: dict[str, Topic] = {
-    "cooking": Topic(
-        _words("""
-        recipe, kitchen, oven, skillet, saucepan, knife, cutting board, dough, bread, sourdough, starter, flour
-        yeast, butter, garlic, onion, shallot, tomato, basil, oregano, thyme, rosemary, cumin, paprika, turmeric
-        ginger, lemon, lime, vinegar, olive oil, salt, pepper, sugar, honey, broth, stock, soup, stew, curry
-        risotto, pasta, noodle, rice, lentil, chickpea, bean, tofu, egg, cheese, yogurt, cream, milk, chicken
-        salmon, shrimp, mushroom, spinach, kale, carrot, potato, cabbage, cauliflower, broccoli, pumpkin
-        squash, eggplant, zucchini, avocado, apple, pear, berry, cinnamon, vanilla, chocolate, pastry, crust
-        sauce, marinade, glaze, dressing, salad, sandwich, taco, dumpling, pancake, waffle, omelette, casserole
-        roast, grill, pantry, spice rack, measuring cup, whisk, blender, food processor, dutch oven, meal plan
-        leftover, portion, serving, flavor, texture, aroma, seasoning, ingredient, dessert, appetizer
-        """),
-        _words("""
-        chop, dice, mince, slice, stir, whisk, knead, bake, roast, simmer, boil, fry, sear, braise, grill
-        toast, season, taste, marinate, blend, fold, proof, ferment, garnish, reduce, strain, peel, grate
-        melt, caramelize, chill, serve, plate, preheat, deglaze
-        """),
-        _words("""
-        crispy, tender, savory, sweet, sour, bitter, spicy, smoky, creamy, crunchy, fluffy, golden, fragrant
-        hearty, zesty, tangy, rich, ripe, homemade, seasonal, caramelized, roasted, toasted, buttery, juicy
-        silky, chewy, salty
-        """),
-        ("cooking", "recipe", "food", "cooking/baking", "cooking/meal-prep", "recipe/vegetarian",
-         "recipe/quick", "food/fermentation"),
-    ),
-    "software": Topic(
-        _words("""
-        function, module, package, library, framework, compiler, interpreter, database, query, index, schema
-        migration, server, client, endpoint, request, response, cache, queue, worker, thread, process
-        container, cluster, deployment, pipeline, build, release, commit, branch, merge request, pull request
-        repository, test suite, unit test, fixture, mock, regression, bug, stack trace, exception, log file
-        config file, environment variable, dependency, lockfile, virtual environment, terminal, shell, script
-        editor, plugin, extension, API, token, embedding, vector, tokenizer, parser, lexer, syntax tree
-        algorithm, data structure, hash map, linked list, binary tree, graph, heap, array, string, integer
-        pointer, reference, closure, iterator, generator, coroutine, event loop, callback, promise, interface
-        trait, struct, class, method, variable, constant, type hint, linter, formatter, profiler, benchmark
-        latency, throughput, memory leak, garbage collector, file system, kernel, socket, protocol, certificate
-        firewall, backup, cron job, webhook, dashboard, metric, alert, incident, postmortem, code review
-        refactor, prototype, sprint, backlog, ticket, roadmap, specification
-        """),
-        _words("""
-        deploy, debug, refactor, compile, install, configure, benchmark, profile, optimize, cache, index
-        parse, serialize, validate, migrate, roll back, merge, rebase, commit, push, fetch, clone, fork, patch
-        document, lint, format, monitor, log, query, automate, containerize, mock, instrument, scale, restart
-        """),
-        _words("""
-        asynchronous, concurrent, distributed, scalable, stateless, immutable, deprecated, experimental
-        stable, flaky, slow, fast, verbose, minimal, modular, reproducible, deterministic, idempotent, legacy
-        open-source, lightweight, robust, brittle, readable, maintainable, portable, incremental, parallel
-        lazy, strict
-        """),
-        ("software", "dev", "dev/python", "dev/rust", "dev/linux", "dev/databases", "til", "bug",
-         "software/architecture", "tools"),
-    ),
-    "health": Topic(
-        _words("""
-        sleep, nap, appointment, doctor, dentist, therapist, symptom, headache, migraine, allergy, vitamin
-        supplement, medication, prescription, blood pressure, heart rate, cholesterol, diet, nutrition
-        protein, fiber, hydration, water intake, caffeine, stress, anxiety, posture, back pain, knee
-        shoulder, injury, recovery, rest day, stretching routine, meditation, breathing exercise, mindfulness
-        checkup, blood test, vaccine, clinic, pharmacy, insurance claim, immune system, metabolism
-        inflammation, gut health, circadian rhythm, screen time, daylight, calorie, sugar intake, fatigue
-        burnout, therapy session, physiotherapy, massage, sauna, cold shower, body weight, skin, eyesight
-        """),
-        _words("""
-        rest, stretch, monitor, log, limit, measure, treat, prevent, relieve, soothe, strengthen, manage
-        tolerate, diagnose, prescribe, examine, nourish, restore, track, reduce
-        """),
-        _words("""
-        healthy, rested, sore, stiff, energetic, mindful, chronic, acute, mild, severe, balanced, nutritious
-        sedentary, active, restorative, inflamed, hydrated, sleepy, restless, consistent
-        """),
-        ("health", "health/sleep", "health/nutrition", "health/mental", "wellbeing", "doctor",
-         "habit/meditation"),
-    ),
-    "travel": Topic(
-        _words("""
-        itinerary, boarding pass, passport, visa, luggage, backpack, suitcase, hostel, hotel, guesthouse
-        reservation, booking, train station, bus station, ferry, taxi, rental car, road trip, guidebook
-        neighborhood, old town, gallery, cathedral, temple, castle, harbor, beach, island, coastline
-        mountain pass, hiking trail, viewpoint, street food, cafe, local dish, souvenir, postcard, currency
-        exchange rate, jet lag, time zone, layover, departure, arrival, border, customs, phrasebook
-        tour guide, walking tour, day trip, campsite, tent, sunset, sunrise, river cruise, vineyard, village
-        capital, landmark, plaza, bridge, subway, tram, night train, lookout, fishing village
-        """),
-        _words("""
-        book, pack, unpack, explore, visit, wander, navigate, photograph, hike, cross, reserve, cancel
-        reschedule, translate, exchange, board, rent, tour, discover, recommend
-        """),
-        _words("""
-        scenic, crowded, remote, historic, charming, coastal, rural, urban, affordable, overpriced, delayed
-        direct, overnight, picturesque, touristy, quiet, lively, sunny, rainy, foggy
-        """),
-        ("travel", "travel/japan", "travel/portugal", "travel/packing", "trip", "places", "travel/food"),
-    ),
-    "finance": Topic(
-        _words("""
-        paycheck, salary, income, expense, invoice, receipt, bank account, savings account, checking account
-        credit card, debit card, loan, mortgage, interest rate, down payment, emergency fund
-        retirement account, pension, portfolio, index fund, stock, bond, dividend, capital gain, tax return
-        deduction, tax bracket, spreadsheet, net worth, cash flow, subscription, utility bill
-        insurance premium, deductible, rent, fee, refund, transaction, transfer, balance, bank statement
-        inflation, recession, asset, liability, allocation, broker, fund, annuity, equity, debt, credit score
-        payment, installment, allowance, grocery budget, sinking fund, windfall, bonus
-        """),
-        _words("""
-        save, invest, spend, budget, track, pay, refinance, rebalance, deposit, withdraw, transfer, reconcile
-        categorize, forecast, allocate, diversify, audit, negotiate, cancel, claim
-        """),
-        _words("""
-        monthly, annual, quarterly, fixed, variable, taxable, tax-free, frugal, expensive, cheap, profitable
-        volatile, conservative, aggressive, passive, liquid, overdue, recurring, discretionary, net
-        """),
-        ("finance", "finance/budget", "finance/investing", "finance/taxes", "money", "subscriptions"),
-    ),
-    "gardening": Topic(
-        _words("""
-        raised bed, soil, compost, mulch, seed, seedling, sprout, root, stem, leaf, blossom, flower, bulb
-        tulip, rose, lavender, sunflower, marigold, tomato plant, pepper plant, pea, lettuce, radish, beet
-        cucumber, strawberry, raspberry, blueberry bush, apple tree, hedge, lawn, weed, pest, aphid, slug
-        earthworm, bee, pollinator, trellis, greenhouse, cold frame, watering can, hose, rain barrel
-        pruning shears, trowel, shovel, wheelbarrow, fertilizer, manure, frost, harvest, germination
-        seed tray, potting mix, herb garden, shade, sunlight, drainage, fence, flower pot, planter
-        hanging basket, vine, orchard, garden bed, seed catalog
-        """),
-        _words("""
-        plant, sow, water, prune, weed, harvest, transplant, fertilize, mulch, compost, repot, dig, till
-        thin, stake, propagate, graft, divide, shade, protect
-        """),
-        _words("""
-        leafy, shady, drought-tolerant, perennial, hardy, native, organic, wilted, overgrown, lush
-        fertile, sandy, waterlogged, blooming, dormant, flowering, edible, invasive, sun-loving, frost-hardy
-        """),
-        ("gardening", "garden", "garden/vegetables", "garden/flowers", "garden/seeds", "compost",
-         "season/spring"),
-    ),
-    "music": Topic(
-        _words("""
-        guitar, piano, violin, cello, drum kit, bass, ukulele, synthesizer, metronome, chord, scale
-        arpeggio, melody, harmony, rhythm, tempo, beat, groove, riff, solo, verse, chorus, key signature
-        time signature, sheet music, score, lyric, song, album, playlist, vinyl record, concert, gig
-        rehearsal, band, choir, orchestra, composer, songwriter, producer, microphone, amplifier, pedal
-        guitar string, capo, fretboard, keyboard, headphones, speaker, recording, mix, practice session
-        ear training, sight reading, improvisation, jazz standard, blues progression, fugue, sonata, etude
-        overture, setlist, tuning, vibrato
-        """),
-        _words("""
-        play, practice, tune, strum, pluck, compose, arrange, record, mix, improvise, transpose, rehearse
-        perform, listen to, loop, slow down, memorize, hum, master, sample
-        """),
-        _words("""
-        melodic, rhythmic, acoustic, electric, harmonic, dissonant, upbeat, mellow, catchy, soulful
-        syncopated, polyphonic, minor, major, loud, soft, out-of-tune, live, instrumental, lyrical
-        """),
-        ("music", "music/guitar", "music/piano", "music/practice", "music/theory", "listening", "gear"),
-    ),
-    "fitness": Topic(
-        _words("""
-        workout, long run, interval session, tempo run, warm-up, cooldown, squat, deadlift, bench press
-        pull-up, push-up, plank, lunge, kettlebell, dumbbell, barbell, resistance band, yoga mat, gym
-        treadmill, rowing machine, bike ride, swim, lap, pace, mileage, heart rate zone, training plan
-        personal record, rep, set, superset, mobility drill, foam roller, running shoe, race, marathon
-        half marathon, trail run, hill repeat, endurance, strength, flexibility, core, hamstring, calf
-        protein shake, sports watch, step count, training log, recovery run
-        """),
-        _words("""
-        lift, run, train, sprint, jog, squat, stretch, warm up, cool down, row, swim, cycle, climb, track
-        increase, push, pull, hold, taper, recover
-        """),
-        _words("""
-        aerobic, anaerobic, explosive, sore, strong, lean, steady-state, high-intensity, low-impact
-        progressive, sweaty, grueling, brisk, athletic, mobile
-        """),
-        ("fitness", "fitness/running", "fitness/strength", "training", "marathon", "workout", "yoga"),
-    ),
-    "literature": Topic(
-        _words("""
-        novel, short story, poem, essay, memoir, biography, paragraph, character, protagonist, antagonist
-        narrator, plot, subplot, setting, motif, symbol, metaphor, dialogue, scene, conflict, climax
-        ending, prologue, epilogue, manuscript, editor, publisher, author, reader, bookshop, bookmark
-        margin note, stanza, rhyme, genre, fantasy, mystery, thriller, romance, science fiction, classic
-        translation, anthology, book club, writing prompt, narrative voice, tone, pacing, point of view
-        backstory, world building, twist, opening line, first draft
-        """),
-        _words("""
-        read, reread, annotate, underline, highlight, quote, narrate, draft, revise, edit, publish
-        translate, critique, review, borrow, finish, recommend, summarize, adapt, interpret
-        """),
-        _words("""
-        literary, poetic, gripping, slow-paced, bleak, witty, haunting, moving, dense, accessible, ambitious
-        unreliable, epic, gothic, satirical, tragic, hopeful, nostalgic, whimsical, lyrical
-        """),
-        ("books", "reading", "book/fiction", "book/non-fiction", "writing", "writing/novel", "quotes",
-         "literature"),
-    ),
-    "science": Topic(
-        _words("""
-        experiment, hypothesis, theory, observation, measurement, sample, variable, control group, data set
-        chart, simulation, equation, formula, molecule, atom, electron, protein, cell, gene, enzyme, microbe
-        ecosystem, species, evolution, climate, atmosphere, ocean current, planet, star, galaxy, telescope
-        microscope, laboratory, lab notebook, peer review, citation, abstract, uncertainty, error bar
-        statistic, probability, distribution, correlation, regression, momentum, gravity, light year
-        wavelength, spectrum, particle, magnet, circuit, battery, neuron, brain, fossil, volcano, earthquake
-        glacier, satellite
-        """),
-        _words("""
-        measure, observe, test, replicate, calibrate, estimate, predict, model, simulate, analyze, sample
-        plot, derive, prove, falsify, classify, isolate, cite, visualize, quantify
-        """),
-        _words("""
-        empirical, theoretical, statistical, significant, random, controlled, molecular, cellular, genetic
-        quantum, thermal, chemical, biological, physical, experimental, noisy, precise, accurate
-        peer-reviewed, ecological
-        """),
-        ("science", "science/physics", "science/biology", "paper", "research", "statistics", "astronomy"),
-    ),
-    "home": Topic(
-        _words("""
-        apartment, house, living room, bedroom, bathroom, hallway, closet, attic, basement, garage, balcony
-        porch, roof, gutter, lock, shelf, bookshelf, desk, chair, sofa, rug, curtain, lamp, light bulb, outlet
-        thermostat, radiator, boiler, water heater, faucet, sink, drain, toilet, shower head, tile, grout
-        paint, wallpaper, drywall, floorboard, carpet, vacuum cleaner, washing machine, dryer, dishwasher
-        fridge, freezer, smoke detector, toolbox, drill, screwdriver, hammer, ladder, extension cord
-        storage bin, laundry, chore, cleaning schedule, landlord, lease, contractor, plumber, electrician
-        renovation, insulation, mold, leak
-        """),
-        _words("""
-        clean, paint, fix, repair, install, replace, assemble, declutter, vacuum, mop, scrub, dust, organize
-        label, hang, mount, seal, insulate, renovate, tidy
-        """),
-        _words("""
-        cozy, cluttered, spacious, drafty, damp, tidy, messy, bright, dim, noisy, modern, vintage, rustic
-        minimalist, sturdy, wobbly, broken, leaky, energy-efficient, furnished
-        """),
-        ("home", "home/maintenance", "home/renovation", "chores", "diy", "household"),
-    ),
-    "photography": Topic(
-        _words("""
-        camera, lens, prime lens, zoom lens, tripod, shutter, shutter speed, aperture, exposure, ISO setting
-        focal length, sensor, viewfinder, flash, reflector, light meter, histogram, white balance
-        composition, rule of thirds, frame, portrait, landscape, street photo, silhouette, golden hour
-        blue hour, shadow, contrast, grain, film roll, darkroom, print, contact sheet, photo walk, shoot
-        studio, backdrop, editing session, preset, raw file, photo catalog, memory card, lens cap, filter
-        polarizer, bokeh, depth of field, long exposure, panorama, macro shot
-        """),
-        _words("""
-        shoot, frame, expose, focus, crop, edit, retouch, develop, print, scan, compose, meter, bracket
-        capture, zoom, stabilize, export, tag, caption, upload
-        """),
-        _words("""
-        sharp, blurry, overexposed, underexposed, grainy, vivid, muted, moody, cinematic, candid, monochrome
-        backlit, high-contrast, soft-focus, symmetrical, dramatic, wide-angle, analog
-        """),
-        ("photography", "photo", "photo/film", "photo/gear", "photo/editing", "camera"),
-    ),
-    "history": Topic(
-        _words("""
-        empire, kingdom, republic, dynasty, revolution, war, treaty, battle, alliance, colony, trade route
-        merchant, monarch, emperor, parliament, senate, constitution, charter, chronicle, artifact, ruin
-        monument, excavation, archaeologist, historian, century, decade, era, renaissance, enlightenment
-        industrial revolution, cold war, migration, pilgrimage, plague, famine, guild, fortress, siege, navy
-        explorer, printing press, telegraph, railway, steam engine, reform, protest, election, propaganda
-        diplomacy, primary source, footnote, timeline
-        """),
-        _words("""
-        conquer, colonize, negotiate, sign, reform, document, excavate, preserve, chronicle, invade, defend
-        overthrow, unify, rule, trade, settle, abolish, commemorate, reinterpret, rebuild
-        """),
-        _words("""
-        ancient, medieval, imperial, colonial, feudal, royal, revolutionary, industrial, diplomatic
-        military, maritime, forgotten, legendary, archival, contested, prosperous, turbulent, bloody
-        early-modern, neolithic
-        """),
-        ("history", "history/medieval", "history/modern", "timeline", "primary-source"),
-    ),
-    "career": Topic(
-        _words("""
-        resume, cover letter, offer letter, salary negotiation, promotion, performance review, manager
-        mentor, colleague, stakeholder, client, milestone, deliverable, slide deck, workshop, conference talk
-        networking event, skill, certification, job posting, recruiter, onboarding, one-on-one
-        feedback session, career goal, freelance gig, inbox, focus time, standup, quarterly plan
-        OKR, KPI, headcount, hiring plan, role, responsibility, sabbatical, remote work, commute
-        coworking space, promotion packet, job offer, reference letter, team offsite
-        """),
-        _words("""
-        apply for, interview, negotiate, delegate, prioritize, present, pitch, mentor, coach, hire, onboard
-        promote, evaluate, plan, align, escalate, facilitate, lead, prepare, follow up on
-        """),
-        _words("""
-        remote, hybrid, senior, junior, cross-functional, strategic, tactical, productive, collaborative
-        exhausting, rewarding, urgent, challenging, promising, stalled, on-track, billable
-        """),
-        ("career", "work", "work/meetings", "job-search", "management", "okr", "1on1"),
-    ),
-}
-
-TOPIC_NAMES = tuple(TOPICS)
-
-INGREDIENTS = _words("""
-flour, butter, garlic, onion, shallot, tomatoes, basil, oregano, thyme, rosemary, cumin, paprika, turmeric
-ginger, lemon juice, lime zest, vinegar, olive oil, salt, black pepper, sugar, honey, vegetable broth
-chicken stock, rice, lentils, chickpeas, black beans, tofu, eggs, parmesan, yogurt, cream, milk
-chicken thighs, salmon, shrimp, mushrooms, spinach, kale, carrots, potatoes, cabbage, cauliflower
-broccoli, pumpkin, eggplant, zucchini, avocado, apples, pears, berries, cinnamon, vanilla, dark chocolate
-soy sauce, sesame oil, coconut milk, chili flakes, fresh parsley, cilantro, pasta, noodles, breadcrumbs
-""")
-PREP_NOTES = ("chopped", "finely diced", "grated", "at room temperature", "optional", "plus extra to serve",
-              "sliced thin")
-COPULAS = ("is", "was", "seems", "feels", "looks", "remains")
-UNITS = ("g", "g", "ml", "tbsp", "tsp", "cups", "cloves", "pinch of", "handful of")
-METHOD_TAILS = ("for {n} minutes", "until golden", "over medium heat", "in the dutch oven", "in a large bowl",
-                "until fragrant", "until soft", "with a pinch of salt", "on a lined tray", "in batches",
-                "for about {n} minutes, stirring often", "until it smells nutty")
-
-GENERAL_TAGS = (
-    "idea", "todo", "review", "status/draft", "status/done", "status/in-progress", "reading", "question",
-    "inbox", "evergreen", "seedling", "permanent-note", "mood/good", "mood/tired", "follow-up", "someday",
-    "reference", "moc", "project/active", "project/someday", "area/personal", "type/note", "type/log",
-)
-
-# --------------------------------------------------------------------------------------------------
-# Other languages (small, hand-made word lists; the grammar is kept simple and mostly correct)
-# --------------------------------------------------------------------------------------------------
-
-ES_NOUNS = _words("""
-el mercado, la cocina, el libro, la receta, el viaje, la ciudad, el jardín, la música, el proyecto
-la reunión, el equipo, la familia, el trabajo, la salud, el dinero, el presupuesto, la semana, el día
-la mañana, la tarde, el café, el pan, la idea, la pregunta, el problema, la solución, el plan, la lista
-el cuaderno, la película, el tren, la playa, la montaña, el museo, la calle, el barrio, la casa
-la ventana, el perro, el gato, la bicicleta, el ordenador, el código, la canción, la guitarra
-el concierto, la clase, el idioma, la palabra, el ejercicio, la carrera, el sueño, la fruta, la verdura
-el tomate, la semilla, la flor, el árbol, el río, el hotel, la maleta, el billete, la cuenta, el banco
-la inversión, el ahorro, la factura, el médico, la farmacia, el huerto, el horno, la sopa, el arroz
-la tortilla, el aceite, la cena, el desayuno, el almuerzo, la abuela, el vecino, la fiesta, el verano
-el invierno, la lluvia, el cuaderno de notas, la costumbre, el hábito, la meta
-""")
-ES_VERBS = _words("""
-necesita, prepara, cambia, mejora, usa, revisa, explica, organiza, busca, encuentra, compra, visita
-aprende, escribe, lee, comparte, recuerda, termina, empieza, planifica, cocina, riega, toca, escucha
-mira, guarda, ordena, calcula, describe, recomienda, prueba, sigue, abre, resume, analiza, construye
-""")
-ES_INF = _words("""
-preparar, cambiar, mejorar, usar, revisar, organizar, buscar, comprar, visitar, aprender, escribir, leer
-compartir, terminar, empezar, cocinar, escuchar, guardar, probar, ordenar, limpiar, regar, practicar
-""")
-ES_ADJS = _words("""
-importante, interesante, fácil, difícil, útil, grande, simple, especial, natural, local, principal
-reciente, frecuente, posible, increíble, enorme, excelente, fuerte, suave, verde, azul, feliz, breve
-agradable, amable, constante, diferente, elegante, eficiente, flexible, inteligente, notable, popular
-""")
-ES_TIME = _words("""
-hoy, mañana, ayer, siempre, a veces, casi nunca, por la mañana, por la tarde, cada semana
-el fin de semana, otra vez, con calma, sin prisa, de nuevo, todavía, también, este mes, el año pasado
-""")
-ES_CONN = _words("""
-Además, Sin embargo, Por eso, En cambio, Al final, Por cierto, De todas formas, Mientras tanto
-En general, Por suerte, La verdad es que, A decir verdad
-""")
-ES_PREPS = ("con", "para", "sin", "en", "cerca de", "después de", "antes de", "sobre", "desde", "hasta")
-ES_HEADINGS = ("Resumen", "Ideas principales", "Notas", "Próximos pasos", "Preguntas", "Detalles",
-               "Reflexiones", "Pendientes", "Lo que aprendí", "Contexto", "Recursos", "Diario")
-
-DE_NOUNS = tuple(
-    (g, w)
-    for g, block in (
-        ("m", "Garten Markt Plan Tag Abend Morgen Kaffee Zug Urlaub Bericht Termin Vertrag Computer Text "
-              "Kuchen Wein Wald Berg Fluss Hund Ball Brief Stuhl Tisch Schrank Topf Salat Apfel Haushalt "
-              "Fehler Versuch Entwurf Bahnhof Sommer Winter Verein Kalender Rucksack Spaziergang"),
-        ("f", "Küche Reise Stadt Woche Idee Frage Liste Rechnung Besprechung Musik Gitarre Straße Wohnung "
-              "Familie Arbeit Gesundheit Aufgabe Lösung Suppe Tomate Pflanze Blume Übung Sprache Zeitung "
-              "Kamera Datei Tabelle Zusammenfassung Gewohnheit Bank Ernte Pause Wanderung Nachricht"),
-        ("n", "Buch Projekt Rezept Haus Fenster Team Konzert Lied Brot Wasser Geld Budget Ziel Problem "
-              "Beispiel Kapitel Programm Fahrrad Wetter Frühstück Gemüse Hotel Museum Training Notizbuch "
-              "Foto Zimmer Gespräch Ergebnis Wochenende Abendessen Konto"),
-    )
-    for w in block.split()
-)
-DE_ART = {  # case -> gender -> (definite, indefinite, possessive "mein")
-    "nom": {"m": ("der", "ein", "mein"), "f": ("die", "eine", "meine"), "n": ("das", "ein", "mein")},
-    "acc": {"m": ("den", "einen", "meinen"), "f": ("die", "eine", "meine"), "n": ("das", "ein", "mein")},
-    "dat": {"m": ("dem", "einem", "meinem"), "f": ("der", "einer", "meiner"), "n": ("dem", "einem", "meinem")},
-}
-DE_VERBS = tuple(tuple(v.split("/")) for v in """
-braucht/brauche/brauchen macht/mache/machen findet/finde/finden plant/plane/planen kocht/koche/kochen
-liest/lese/lesen schreibt/schreibe/schreiben benutzt/benutze/benutzen prüft/prüfe/prüfen
-verbessert/verbessere/verbessern sucht/suche/suchen kauft/kaufe/kaufen besucht/besuche/besuchen
-lernt/lerne/lernen teilt/teile/teilen beendet/beende/beenden organisiert/organisiere/organisieren
-beschreibt/beschreibe/beschreiben erklärt/erkläre/erklären vergleicht/vergleiche/vergleichen
-öffnet/öffne/öffnen repariert/repariere/reparieren speichert/speichere/speichern sortiert/sortiere/sortieren
-übt/übe/üben hört/höre/hören sieht/sehe/sehen gießt/gieße/gießen bezahlt/bezahle/bezahlen
-""".split())
-DE_ADJS = tuple("""
-wichtig interessant einfach schwierig nützlich groß klein schnell langsam ruhig laut billig teuer neu alt
-gut schlecht praktisch spannend anstrengend gemütlich lecker frisch warm kalt klar unklar fertig möglich
-sinnvoll
-""".split())
-DE_TIME = ("heute", "morgen", "gestern", "am Wochenende", "jeden Tag", "oft", "manchmal", "selten",
-           "später", "endlich", "wieder", "zuerst", "danach", "abends", "morgens", "im Sommer", "bald")
-DE_CONN = ("Deshalb", "Trotzdem", "Außerdem", "Danach", "Zum Glück", "Leider", "Eigentlich", "Vielleicht",
-           "Inzwischen", "Ehrlich gesagt")
-DE_HEADINGS = ("Zusammenfassung", "Notizen", "Ideen", "Nächste Schritte", "Fragen", "Details", "Gedanken",
-               "Aufgaben", "Hintergrund", "Quellen", "Tagebuch", "Was ich gelernt habe")
-
-ZH_SUBJ = ("我", "我们", "他", "她", "团队", "朋友们", "老师", "家人", "同事")
-ZH_TIME = ("今天", "明天", "上周", "周末", "早上", "最近", "晚上", "下个月", "去年夏天", "每天")
-ZH_ADV = ("经常", "已经", "应该", "可以", "一定要", "慢慢地", "终于", "还是", "打算", "开始")
-ZH_VERB = ("整理", "学习", "准备", "讨论", "记录", "检查", "阅读", "完成", "改进", "计划", "修改", "研究",
-           "练习", "分享", "总结", "安排")
-ZH_OBJ = ("这个项目", "读书笔记", "晚饭", "花园里的番茄", "旅行计划", "预算表", "代码", "音乐练习", "健康习惯",
-          "新的想法", "会议记录", "家里的书架", "跑步计划", "摄影作品", "历史资料", "简历", "菜谱", "论文",
-          "早餐", "日记", "工作流程", "学习方法")
-ZH_CONN = ("因为{a}，所以{b}。", "虽然{a}，但是{b}。", "{a}，而且{b}。", "如果{a}，就{b}。", "{a}，然后{b}。")
-ZH_HEADINGS = ("总结", "主要想法", "笔记", "下一步", "问题", "细节", "反思", "待办事项", "资料", "背景")
-
-JA_SUBJ = ("私", "チーム", "友達", "先生", "家族", "同僚", "私たち", "妹")
-JA_TIME = ("今日", "明日", "先週", "週末に", "毎朝", "最近", "夜に", "来月", "去年の夏に", "毎日")
-JA_OBJ = ("プロジェクト", "本", "夕食", "庭のトマト", "旅行の計画", "予算", "コード", "ピアノの練習", "新しいアイデア",
-          "メモ", "会議の記録", "写真", "ランニングの計画", "履歴書", "レシピ", "論文", "日記", "部屋の掃除")
-JA_VERB = ("整理しました", "勉強します", "準備しています", "確認した", "読みました", "書きたい", "計画している",
-           "改善する", "見直しました", "練習しています", "まとめました", "相談した")
-JA_CONN = ("でも、", "そして、", "それから、", "だから、", "ちなみに、", "ところで、", "")
-JA_HEADINGS = ("まとめ", "主なアイデア", "メモ", "次のステップ", "質問", "詳細", "振り返り", "やること", "資料", "背景")
-
-LANG_FOLDERS = {"es": "Areas/Languages/Español", "de": "Areas/Languages/Deutsch",
-                "zh": "Areas/Languages/中文", "ja": "Areas/Languages/日本語"}
-LANG_TAGS = {"es": ("español", "idiomas/español"), "de": ("deutsch", "sprachen/deutsch"),
-             "zh": ("中文", "language/chinese"), "ja": ("日本語", "language/japanese")}
-
-# --------------------------------------------------------------------------------------------------
-# Folders
-# --------------------------------------------------------------------------------------------------
-
-
 @dataclass(frozen=True)
 class FolderSpec:
     path: str
@@ -677,102 +85,46 @@ class FolderSpec:
     weight: float
 
 
-ALL = TOPIC_NAMES
-_F = FolderSpec
-FOLDERS: tuple[FolderSpec, ...] = (
-    _F("Inbox", "inbox", ALL, 5.0),
-    _F("Projects/Alpha", "project", ("software",), 2.0),
-    _F("Projects/Alpha/Meetings", "meeting", ("software", "career"), 1.5),
-    _F("Projects/Alpha/Research", "article", ("software", "science"), 1.5),
-    _F("Projects/Beta", "project", ("software", "career"), 1.5),
-    _F("Projects/Beta/Specs", "software", ("software",), 1.5),
-    _F("Projects/Gamma", "project", ("science", "software"), 1.0),
-    _F("Projects/Website Redesign", "project", ("software", "photography"), 1.2),
-    _F("Projects/Home Renovation", "project", ("home", "finance"), 1.5),
-    _F("Projects/Garden Plan 2024", "project", ("gardening",), 1.0),
-    _F("Projects/Novel Draft", "chapter", ("literature",), 2.0),
-    _F("Projects/Novel Draft/Characters", "character", ("literature",), 1.0),
-    _F("Projects/Podcast", "project", ("music", "career"), 0.8),
-    _F("Projects/Podcast/Episodes", "episode", ("music", "career", "history", "science"), 1.5),
-    _F("Projects/Marathon Training", "log", ("fitness", "health"), 1.2),
-    _F("Areas/Health", "generic", ("health",), 2.0),
-    _F("Areas/Health/Nutrition", "generic", ("health", "cooking"), 1.2),
-    _F("Areas/Finance", "generic", ("finance",), 1.5),
-    _F("Areas/Finance/Investing", "generic", ("finance",), 1.2),
-    _F("Areas/Cooking", "generic", ("cooking",), 1.5),
-    _F("Areas/Cooking/Meal Plans", "log", ("cooking", "health"), 1.0),
-    _F("Areas/Gardening", "generic", ("gardening",), 1.5),
-    _F("Areas/Music", "generic", ("music",), 1.5),
-    _F("Areas/Music/Practice Log", "log", ("music",), 1.2),
-    _F("Areas/Travel", "trip", ("travel",), 1.5),
-    _F("Areas/Travel/Japan 2023", "trip", ("travel", "history"), 1.0),
-    _F("Areas/Travel/Portugal 2024", "trip", ("travel", "cooking"), 1.0),
-    _F("Areas/Career", "generic", ("career",), 1.5),
-    _F("Areas/Home", "generic", ("home",), 1.2),
-    _F("Areas/Fitness", "generic", ("fitness",), 1.2),
-    _F("Areas/Fitness/Workouts", "log", ("fitness",), 1.2),
-    _F("Areas/Photography", "generic", ("photography",), 1.2),
-    _F("Areas/Family", "generic", ("home", "travel", "cooking"), 0.8),
-    _F("Reference/Books", "book", ("literature", "history", "science"), 2.0),
-    _F("Reference/Books/Fiction", "book", ("literature",), 2.0),
-    _F("Reference/Books/Non-fiction", "book", ("history", "science", "career", "health", "finance"), 2.0),
-    _F("Reference/Articles", "article", ALL, 3.0),
-    _F("Reference/Papers", "paper", ("science", "software"), 1.5),
-    _F("Reference/Recipes", "recipe", ("cooking",), 2.0),
-    _F("Reference/Recipes/Desserts", "recipe", ("cooking",), 1.0),
-    _F("Reference/Software", "software", ("software",), 1.5),
-    _F("Reference/Software/Python", "software", ("software",), 1.5),
-    _F("Reference/Software/Rust", "software", ("software",), 1.0),
-    _F("Reference/Software/Linux", "software", ("software",), 1.0),
-    _F("Reference/Software/Databases", "software", ("software",), 1.0),
-    _F("Reference/Courses", "course", ("science", "software", "music", "history", "photography"), 1.0),
-    _F("Reference/Podcasts", "episode", ("science", "history", "career", "finance"), 0.8),
-    _F("Reference/Films", "film", ("literature", "history"), 1.0),
-    _F("Reference/History", "generic", ("history",), 1.2),
-    _F("People", "person", ("career", "home", "music", "literature"), 2.5),
-    _F("Meetings/{year}", "meeting", ("career", "software"), 3.0),
-    _F("Zettelkasten", "zettel", ALL, 4.0),
-    _F("Archive", "generic", ALL, 0.6),
-    _F("Archive/2021", "generic", ALL, 0.8),
-    _F("Archive/2022", "generic", ALL, 0.8),
-    _F("Archive/Old Projects", "project", ALL, 0.8),
-)
+_EN = {name: tuple(words) for name, words in _DATA["english"].items()}
+GENERAL_NOUNS, GENERAL_VERBS, ADJECTIVES = _EN["general_nouns"], _EN["general_verbs"], _EN["adjectives"]
+PREPOSITIONS, GENERAL_TAGS = _EN["prepositions"], _EN["general_tags"]
+FIRST_NAMES, LAST_NAMES = _EN["first_names"], _EN["last_names"]
+SENTENCES, SHORT_SENTENCES = tuple(_DATA["sentences"]), tuple(_DATA["short_sentences"])
+TOPICS: dict[str, Topic] = {name: Topic(**{key: tuple(words) for key, words in lists.items()})
+                            for name, lists in _DATA["topics"].items()}
+TOPIC_NAMES = tuple(TOPICS)
+
+INGREDIENTS, PREP_NOTES, UNITS, METHOD_TAILS = (tuple(_DATA["cooking"][key]) for key in
+                                                ("ingredients", "prep_notes", "units", "method_tails"))
+EMOJI, MOODS, SPECIAL_TITLES, PROJECT_NAMES, CATEGORIES = (tuple(_DATA["names"][key]) for key in (
+    "emoji", "moods", "special_titles", "project_names", "categories"))  # SPECIAL_TITLES: once each, non-ASCII names
+KIND_CATEGORY: dict[str, str] = _DATA["names"]["kind_category"]
+
+_ES = {name: tuple(words) for name, words in _DATA["spanish"].items()}
+ES_NOUNS, ES_VERBS, ES_INF, ES_ADJS = _ES["nouns"], _ES["verbs"], _ES["infinitives"], _ES["adjectives"]
+ES_TIME, ES_CONN, ES_PREPS, ES_HEADINGS = _ES["time"], _ES["connectors"], _ES["prepositions"], _ES["headings"]
+_DE = _DATA["german"]
+DE_NOUNS = tuple((gender, word) for gender, words in _DE["nouns"].items() for word in words)
+DE_ART = {case: {gender: tuple(forms) for gender, forms in genders.items()}  # case -> gender -> (der, ein, mein)
+          for case, genders in _DE["articles"].items()}
+DE_VERBS = tuple(tuple(forms) for forms in _DE["verbs"])  # (3rd person, 1st person, infinitive)
+DE_ADJS, DE_TIME, DE_CONN, DE_HEADINGS = (tuple(_DE[key]) for key in ("adjectives", "time", "connectors", "headings"))
+_ZH = {name: tuple(words) for name, words in _DATA["chinese"].items()}
+ZH_SUBJ, ZH_TIME, ZH_ADV, ZH_VERB = _ZH["subjects"], _ZH["time"], _ZH["adverbs"], _ZH["verbs"]
+ZH_OBJ, ZH_CONN, ZH_HEADINGS = _ZH["objects"], _ZH["connectors"], _ZH["headings"]
+_JA = {name: tuple(words) for name, words in _DATA["japanese"].items()}
+JA_SUBJ, JA_TIME, JA_OBJ, JA_VERB = _JA["subjects"], _JA["time"], _JA["objects"], _JA["verbs"]
+JA_CONN, JA_HEADINGS = _JA["connectors"], _JA["headings"]
+LANG_FOLDERS: dict[str, str] = _DATA["languages"]["folders"]
+LANG_TAGS = {lang: tuple(tags) for lang, tags in _DATA["languages"]["tags"].items()}
+
+FOLDERS = tuple(FolderSpec(path, kind, TOPIC_NAMES if topics == "all" else tuple(topics), weight)
+                for path, kind, topics, weight in _DATA["folders"])
 FOLDER_WEIGHTS = tuple(f.weight for f in FOLDERS)
-
-PROJECT_NAMES = ("Alpha", "Beta", "Gamma", "Website Redesign", "Home Renovation", "Garden Plan 2024",
-                 "Novel Draft", "Podcast", "Marathon Training")
-CATEGORIES = ("Books", "Recipes", "People", "Meetings", "Projects", "Films", "Podcasts", "Clippings",
-              "Papers", "Trips", "Courses")
-KIND_CATEGORY = {"book": "Books", "recipe": "Recipes", "person": "People", "character": "People",
-                 "meeting": "Meetings", "project": "Projects", "film": "Films", "episode": "Podcasts",
-                 "article": "Clippings", "paper": "Papers", "trip": "Trips", "course": "Courses"}
-
 # Headings a kind of note starts with (a special key after "|" picks a dedicated block generator).
-KIND_HEADINGS = {
-    "book": ("Summary", "Key Ideas", "Quotes|quotes", "Thoughts", "Related|related"),
-    "recipe": ("Ingredients|ingredients", "Method|method", "Notes", "Variations"),
-    "meeting": ("Attendees|attendees", "Agenda|bullets", "Notes", "Decisions|bullets", "Action Items|tasks"),
-    "project": ("Goals|bullets", "Status", "Tasks|tasks", "Open Questions|bullets", "Log|log"),
-    "person": ("About", "Conversations|log", "Ideas|bullets"),
-    "character": ("Appearance", "Backstory", "Motivation", "Scenes|bullets"),
-    "article": ("Summary", "Highlights|quotes", "My Take"),
-    "paper": ("Abstract", "Method", "Results", "Limitations", "Follow-up|tasks"),
-    "film": ("Plot", "What Worked", "Quotes|quotes"),
-    "episode": ("Show Notes|bullets", "Summary", "Highlights|quotes"),
-    "course": ("Syllabus|numbered", "Week Notes", "Exercises|tasks"),
-    "trip": ("Itinerary|numbered", "Packing|tasks", "Places", "Food", "Budget|table"),
-    "log": ("Log|log", "Observations", "Next Time|tasks"),
-    "software": ("Overview", "Setup|code", "Usage|code", "Gotchas|bullets", "Links|related"),
-    "chapter": ("Scene One", "Scene Two", "Notes to Self|comment"),
-}
-GENERIC_HEADINGS = (
-    "Overview", "Background", "Context", "Key Ideas", "Details", "Examples", "Open Questions", "Next Steps",
-    "Resources", "Summary", "Thoughts", "Notes", "Why It Matters", "Pros and Cons", "Lessons Learned",
-    "Timeline", "Checklist", "References", "Ideas", "Problems", "What I Tried", "Results", "Follow-up",
-)
-
-MATH = ("E = mc^2", "a^2 + b^2 = c^2", r"\sum_{i=1}^{n} x_i", r"f(x) = \frac{1}{1+e^{-x}}")
-CODE_LANGS = ("python", "bash", "sql", "javascript", "rust", "yaml", "json", "dataview")
+KIND_HEADINGS = {kind: tuple(headings) for kind, headings in _DATA["headings"]["by_kind"].items()}
+GENERIC_HEADINGS = tuple(_DATA["headings"]["generic"])
+MATH, CODE_LANGS = tuple(_DATA["math"]), tuple(_DATA["code_langs"])
 
 # A 1x1 transparent PNG, used for attachments.
 PNG_1X1 = bytes.fromhex(
@@ -1241,71 +593,16 @@ class Prose:
 
     # -- sentences ----------------------------------------------------------------------------
     def sentence(self) -> str:
-        r = self.r
-        k = int(r() * 22)
-        if k == 0:
-            s = f"{self.np()} {self.verb3()} {self.np()} {self.pp()}."
-        elif k == 1:
-            s = f"I {self.verb()} {self.np()} {self.pick(ADVERBS)} when {self.np()} {self.verb3()} {self.np()}."
-        elif k == 2:
-            s = f"we {self.pick(MODALS)} {self.verb()} {self.np()} before {self.np()} {self.verb3()} {self.np()}."
-        elif k == 3:
-            s = f"{self.pick(CONNECTORS)}, {self.np()} {self.verb3()} {self.np()}, which {self.verb3()} {self.np()}."
-        elif k == 4:
-            s = f"it is {self.pick(DEGREE)} {self.adj()} to {self.verb()} {self.np()} {self.pp()}."
-        elif k == 5:
-            s = f"{self.np()} {self.pp()} {self.pick(COPULAS)} {self.pick(DEGREE)} {self.adj()}."
-        elif k == 6:
-            s = f"if you {self.verb()} {self.np()}, {self.np()} will {self.verb()} {self.np()}."
-        elif k == 7:
-            s = f"{self.pick(SUBJECTS_PLURAL)} {self.verb()} {self.np()} {self.pick(TIME_PHRASES)}."
-        elif k == 8:
-            s = f"why does {self.np()} {self.verb()} {self.np()} {self.pp()}?"
-        elif k == 9:
-            s = f"there is {self.np()} {self.pp()}, but {self.np()} is still {self.adj()}."
-        elif k == 10:
-            s = f"according to {self.pick(FIRST_NAMES)}, {self.np()} {self.verb3()} {self.np()} {self.pick(TIME_PHRASES)}."
-        elif k == 11:
-            s = f"the key idea is that {self.np()} {self.verb3()} {self.np()} {self.pp()}."
-        elif k == 12:
-            s = f"{self.pick(SUBJECTS_SINGULAR)} {self.pick(ADVERBS)} {self.verb3()} {self.np()} and {self.verb3()} {self.np()}."
-        elif k == 13:
-            s = f"{self.pick(TIME_PHRASES)}, I want to {self.verb()} {self.np()} and {self.verb()} {self.np()}."
-        elif k == 14:
-            s = f"{self.np()} and {self.np()} {self.verb()} {self.np()} {self.pp()}."
-        elif k == 15:
-            s = f"the {self.adj()} part is {self.np()}: it {self.verb3()} {self.np()} {self.pick(ADVERBS)}."
-        elif k == 16:
-            s = f"I {self.pick(('still', 'rarely', 'often', 'never', 'usually'))} {self.verb()} {self.np()} without {self.np()}."
-        elif k == 17:
-            s = f"maybe {self.np()} {self.pick(MODALS)} {self.verb()} {self.np()} instead of {self.np()}."
-        elif k == 18:
-            s = (f"{self.np()} is {self.pick(('less', 'more', 'far more', 'a little less'))} {self.adj()} "
-                 f"than {self.np()}{self.pick(('.', ', at least for me.', ' in my experience.', ' these days.'))}")
-        elif k == 19:
-            s = (f"{self.pick(CONNECTORS)}, {self.pick(SUBJECTS_PLURAL)} {self.pick(MODALS)} {self.verb()} "
-                 f"{self.np()} {self.pick(TIME_PHRASES)}.")
-        elif k == 20:
-            s = f"once {self.np()} {self.verb3()} {self.np()}, {self.np()} {self.verb3()} {self.np()} {self.pp()}."
-        else:
-            s = f"what if {self.np()} {self.verb3()} {self.np()} {self.pp()}?"
-        return _cap(s)
+        return _cap(self.fill(SENTENCES[int(self.r() * len(SENTENCES))]))
 
     def short_sentence(self) -> str:
-        k = int(self.r() * 6)
-        if k == 0:
-            s = f"{self.verb()} {self.np()}."
-        elif k == 1:
-            s = f"{self.adj()} {self.noun()}, {self.adj()} {self.noun()}."
-        elif k == 2:
-            s = f"I {self.verb()} {self.np()} {self.pick(TIME_PHRASES)}."
-        elif k == 3:
-            s = f"{self.np()} {self.verb3()} {self.np()}."
-        elif k == 4:
-            s = f"need to {self.verb()} {self.np()}"
-        else:
-            s = f"{self.np()} was {self.pick(DEGREE)} {self.adj()}."
-        return _cap(s)
+        return _cap(self.fill(SHORT_SENTENCES[int(self.r() * len(SHORT_SENTENCES))]))
+
+    def fill(self, template: str) -> str:
+        """`template` with each slot filled left to right: {np}, {verb}... call that method, {pick:NAME} picks
+        from the English list NAME (the order of the calls is the order of the draws from the RNG)."""
+        return _SLOT.sub(lambda slot: self.pick(_EN[slot[2]]) if slot[1] == "pick" else getattr(self, slot[1])(),
+                         template)
 
     def tag(self) -> str:
         if self.r() < 0.7:

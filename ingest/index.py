@@ -1,9 +1,9 @@
-"""Where one vault's index lives in its data dir, which collection is active, and the one-writer lock.
+"""Where one vault's index lives in its data dir, which collection is active, and its one-writer lock.
 
     <data dir>/chroma/                  embedded ChromaDB (absent with a Chroma server)
     <data dir>/manifests/<name>.sqlite  one manifest per collection (per embedding model)
     <data dir>/active                   the name of the collection searches use
-    <data dir>/writer.lock              held by the one process that writes; holds its pid
+    <data dir>/writer.lock              held by the one process that writes (ingest.writer_lock)
 
 A new embedding model gets a new collection and manifest; `active` switches to it only once it is complete, so
 vectors of two models never mix and searches keep working while the new index builds.
@@ -11,18 +11,17 @@ vectors of two models never mix and searches keep working while the new index bu
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
-import json
 import os
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from vaultrag.config.errors import VaultragError
-from vaultrag.ingest.errors import IndexBusy, storage_error
+from vaultrag.ingest.errors import storage_error
 from vaultrag.ingest.manifest import Manifest
 from vaultrag.ingest.store import VectorStore, open_client
+from vaultrag.ingest.writer_lock import WriterLock
 
 
 def collection_name(vault: Path, model_id: str) -> str:
@@ -133,53 +132,6 @@ class DataDir:
         for suffix in ("", "-wal", "-shm"):
             Path(f"{self.manifest_path(name)}{suffix}").unlink(missing_ok=True)
 
-    def writer_lock(self, **info) -> "WriterLock":
+    def writer_lock(self, **info) -> WriterLock:
         self.path.mkdir(parents=True, exist_ok=True)
         return WriterLock(self.path / "writer.lock", info)
-
-
-def read_lock_holder(path: Path) -> dict:
-    """What the process holding the writer lock recorded about itself ({} when unknown)."""
-    try:
-        return json.loads(path.read_text() or "{}")
-    except (OSError, ValueError):
-        return {}
-
-
-class WriterLock:
-    """An exclusive flock: one writer per data dir. Released by the kernel if the process dies, even by SIGKILL."""
-
-    def __init__(self, path: Path, info: dict):
-        self.path = path
-        self.info = info
-        self._fd: int | None = None
-
-    def __enter__(self) -> "WriterLock":
-        try:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-        except OSError as exc:
-            error = storage_error(self.path.parent, exc)
-            if error is None:
-                raise
-            raise error from exc
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = read_lock_holder(self.path)
-            os.close(fd)
-            serving = f", serving http://{holder['host']}:{holder['port']}" if holder.get("port") else ""
-            raise IndexBusy(f"another vaultrag process (pid {holder.get('pid', '?')}{serving}) is already writing "
-                            f"the index of {holder.get('vault', self.path.parent)}; stop it first or use it") from None
-        self._fd = fd
-        try:  # who holds it, for a second process to name; the lock itself needs no space on disk
-            os.ftruncate(fd, 0)
-            os.write(fd, json.dumps({"pid": os.getpid(), **self.info}).encode())
-        except OSError:
-            pass
-        return self
-
-    def __exit__(self, *_):
-        if self._fd is not None:
-            os.ftruncate(self._fd, 0)
-            os.close(self._fd)
-            self._fd = None

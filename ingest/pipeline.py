@@ -9,8 +9,9 @@ import threading
 from vaultrag.config.errors import ConfigError
 from vaultrag.config.settings import Settings
 from vaultrag.ingest.embedders import TextEmbedder, open_embedder
-from vaultrag.ingest.index import DataDir, Index, WriterLock, collection_name
+from vaultrag.ingest.index import DataDir, Index, collection_name
 from vaultrag.ingest.sync import Progress, SyncOptions, Syncer, SyncSummary
+from vaultrag.ingest.writer_lock import WriterLock
 
 log = logging.getLogger(__name__)
 

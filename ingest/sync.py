@@ -11,23 +11,22 @@ against the manifest (removing orphans, redoing files with missing chunks), so i
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import threading
 import time
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
-from vaultrag.ingest.chunking import CHUNKER_VERSION, Chunk, chunk_note
+from vaultrag.ingest.chunking import CHUNKER_VERSION
 from vaultrag.ingest.embedders import ModelInfo, TextEmbedder
 from vaultrag.ingest.index import Index
 from vaultrag.ingest.lexical import LEXICAL_VERSION
 from vaultrag.ingest.manifest import FileRecord, ProblemRecord
-from vaultrag.ingest.markdown import PARSER_VERSION, parse_note
+from vaultrag.ingest.markdown import PARSER_VERSION
+from vaultrag.ingest.note_plan import PlannedNote, file_record, plan_note, problem_kind, text_hash
 from vaultrag.ingest.store import StoredChunk
 from vaultrag.ingest.vault import FileStat, NoteUnreadable, read_note, scan_vault
 
@@ -77,18 +76,6 @@ class SyncProgress:
 
 
 Progress = Callable[[SyncProgress], None]
-
-
-@dataclass
-class _Planned:
-    stat: FileStat
-    content_hash: str
-    title: str
-    aliases: list[str]
-    tags: list[str]
-    links: list[str]
-    warnings: list[str]
-    chunks: list[StoredChunk]
 
 
 class Syncer:
@@ -171,7 +158,7 @@ class Syncer:
     # reading and planning
     def _batches(self, todo: list[FileStat], records: dict[str, FileRecord], summary: SyncSummary):
         """Read, hash, parse and chunk files; yield (files read so far, about BATCH_CHUNKS chunks of notes)."""
-        batch: list[_Planned] = []
+        batch: list[PlannedNote] = []
         size = 0
         for files_read, stat in enumerate(todo, start=1):
             planned = self._plan(stat, records.get(stat.path), summary)
@@ -182,14 +169,14 @@ class Syncer:
                 yield files_read, batch
                 batch, size = [], 0
 
-    def _plan(self, stat: FileStat, rec: FileRecord | None, summary: SyncSummary) -> _Planned | None:
+    def _plan(self, stat: FileStat, rec: FileRecord | None, summary: SyncSummary) -> PlannedNote | None:
         manifest = self.index.manifest
         try:
             text, warnings = read_note(self.vault, stat.path, self.options.max_bytes)
         except NoteUnreadable as exc:
-            self._problem(stat, _problem_kind(exc.reason), exc.reason, rec)
+            self._problem(stat, problem_kind(exc.reason), exc.reason, rec)
             return None
-        content_hash = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+        content_hash = text_hash(text)
         if rec and rec.state == "clean" and rec.content_hash == content_hash and not self._rechunk:
             rec.size, rec.mtime_ns = stat.size, stat.mtime_ns  # touched, not changed: no store work
             with manifest.transaction():
@@ -197,21 +184,17 @@ class Syncer:
             summary.unchanged += 1
             return None
         try:
-            note = parse_note(stat.path, text)
-            chunks = chunk_note(note, self.model.tokens, self.options.chunk_tokens, self.options.min_chunk_tokens)
+            planned = plan_note(stat, text, content_hash, warnings, self.model.tokens, self.options.chunk_tokens,
+                                self.options.min_chunk_tokens)
         except Exception as exc:  # a parser bug must cost one note, never the whole sync
             log.exception("could not parse %s", stat.path)
             self._problem(stat, "failed", f"could not be parsed ({type(exc).__name__}: {exc})", rec)
             return None
-        for warning in note.warnings:
-            log.warning("%s: %s", stat.path, warning)
         summary.indexed += 1
-        return _Planned(stat, content_hash, note.title, list(note.aliases), list(note.tags),
-                        sorted({link.target for link in note.links}),
-                        list(warnings) + list(note.warnings), _stored_chunks(stat, note.title, note.tags, chunks))
+        return planned
 
     # writing
-    def _apply(self, batch: list[_Planned], records: dict[str, FileRecord], summary: SyncSummary) -> int:
+    def _apply(self, batch: list[PlannedNote], records: dict[str, FileRecord], summary: SyncSummary) -> int:
         """Embed first (interruptible, touches nothing), then pending -> store writes -> clean."""
         manifest, store = self.index.manifest, self.index.store
         paths = [p.stat.path for p in batch]
@@ -222,7 +205,7 @@ class Syncer:
                 if planned.stat.path in records:
                     manifest.mark_pending(planned.stat.path)
                 else:
-                    manifest.put_file(_record(planned, state="pending"))
+                    manifest.put_file(file_record(planned, state="pending"))
         before = store.ids_for_paths(paths)
         store.add(chunks, vectors)
         keep = {c.id for c in chunks}
@@ -230,7 +213,7 @@ class Syncer:
         store.delete(stale)
         with manifest.transaction():
             for planned in batch:
-                manifest.put_file(_record(planned, state="clean"))
+                manifest.put_file(file_record(planned, state="clean"))
                 manifest.lexical.put(planned.stat.path, [planned.title, *planned.aliases],
                                      [(c.id, c.text) for c in planned.chunks])
                 manifest.delete_problem(planned.stat.path)
@@ -279,7 +262,7 @@ class Syncer:
         known = manifest.problems()
         for path, prob in scan_problems.items():
             if path in records or path not in known or known[path].reason != prob.reason:  # new: said once
-                self._problem(FileStat(path, 0, 0), _problem_kind(prob.reason), prob.reason, records.get(path))
+                self._problem(FileStat(path, 0, 0), problem_kind(prob.reason), prob.reason, records.get(path))
         indexed = manifest.paths()
         with manifest.transaction():
             for path in manifest.problems():
@@ -300,31 +283,3 @@ class Syncer:
         for path in pending:
             records[path].state = "pending"
         log.info("recovered from an unfinished run: %d orphan chunks removed, %d files to redo", len(orphans), len(pending))
-
-
-def _problem_kind(reason: str) -> str:
-    return "skipped" if reason.startswith(("binary", "larger than")) else "failed"
-
-
-def _stored_chunks(stat: FileStat, title: str, tags: tuple[str, ...], chunks: list[Chunk]) -> list[StoredChunk]:
-    """Chunk ids are a function of path, text and repeat count: the same file state always gives the same ids."""
-    seen: Counter[str] = Counter()
-    stored = []
-    for chunk in chunks:
-        content_hash = hashlib.sha256(chunk.text.encode("utf-8", "surrogatepass")).hexdigest()[:32]
-        chunk_id = hashlib.sha256(f"{stat.path}\0{content_hash}\0{seen[content_hash]}".encode("utf-8", "surrogatepass")).hexdigest()[:32]
-        seen[content_hash] += 1
-        metadata = {"path": stat.path, "title": title, "heading": chunk.heading, "content_hash": content_hash,
-                    "ordinal": chunk.ordinal, "modified": stat.mtime_ns // 1_000_000_000}
-        if tags:
-            metadata["tags"] = list(tags)
-        stored.append(StoredChunk(chunk_id, chunk.text, metadata))
-    return stored
-
-
-def _record(planned: _Planned, state: str) -> FileRecord:
-    return FileRecord(path=planned.stat.path, size=planned.stat.size, mtime_ns=planned.stat.mtime_ns,
-                      content_hash=planned.content_hash, state=state, parser_version=PARSER_VERSION,
-                      chunk_ids=[c.id for c in planned.chunks],
-                      chunk_hashes=[c.metadata["content_hash"] for c in planned.chunks], title=planned.title,
-                      tags=planned.tags, links=planned.links, warnings=planned.warnings)

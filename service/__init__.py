@@ -1,1 +1,1 @@
-"""What users talk to: the CLI (and later the daemon and HTTP API). Builds on config/ and ingest/."""
+"""What users talk to, in rooms: http, llm, search, answering, daemon, cli, ops. Builds on config/ and ingest/."""

@@ -14,7 +14,7 @@ from vaultrag.config.settings import load_settings
 from vaultrag.service.cli.common import (ConfigOpt, DataDirOpt, JsonOpt, SearchMode, VaultOpt, err,
                                           index_with_progress, out, settings_for)
 from vaultrag.service.cli.eval import eval_app
-from vaultrag.service.ops.system_service import service_app
+from vaultrag.service.cli.service_commands import service_app
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="A private, local-first assistant for your Obsidian vault.")

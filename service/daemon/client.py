@@ -5,7 +5,8 @@ from __future__ import annotations
 import httpx
 
 from vaultrag.config.settings import Settings
-from vaultrag.ingest.index import DataDir, read_lock_holder
+from vaultrag.ingest.index import DataDir
+from vaultrag.ingest.writer_lock import read_lock_holder
 from vaultrag.service.daemon.status import offline_status
 
 

@@ -35,6 +35,34 @@ class Usage:
     completion_tokens: int
 
 
+@dataclass(frozen=True)
+class ModelInfo:
+    """A model the server has; size and quantization where the server says them (Ollama does)."""
+
+    name: str
+    size_bytes: int = 0
+    quantization: str = ""
+    parameters: str = ""
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    """A model the server holds in memory now, and how much of it is in GPU memory."""
+
+    name: str
+    size_bytes: int = 0
+    vram_bytes: int = 0
+
+
+@dataclass(frozen=True)
+class Inventory:
+    """What an LLM server runs and holds: its version ("" when it does not say), its models, those loaded now."""
+
+    version: str
+    models: list[ModelInfo]
+    loaded: list[LoadedModel]
+
+
 class LLMError(VaultragError):
     """The LLM server failed a request; the message says what happened and what to do."""
 
@@ -48,7 +76,7 @@ class ModelNotFound(LLMError):
 
 
 class LLMBackend(Protocol):
-    """A local LLM server. `chat` is the one method answering needs; the other two check what the server holds."""
+    """A local LLM server. `chat` is the one method answering needs; the others tell what the server holds."""
 
     name: str
     url: str
@@ -63,3 +91,6 @@ class LLMBackend(Protocol):
 
     def ensure_model(self, model: str) -> None:
         """Return when the server has `model`; raise ModelNotFound, or pull it first where the backend can."""
+
+    def inventory(self) -> Inventory:
+        """The server's version, models and loaded models, for `vaultrag doctor`. Raises LLMError subclasses."""

@@ -14,7 +14,8 @@ from typing import Generator
 import httpx
 import ollama
 
-from vaultrag.service.llm.base import ChatOptions, LLMError, LLMUnavailable, ModelNotFound, Usage
+from vaultrag.service.llm.base import (ChatOptions, Inventory, LLMError, LLMUnavailable, LoadedModel, ModelInfo,
+                                       ModelNotFound, Usage)
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +78,27 @@ class OllamaBackend:
             return [entry.model for entry in self._client.list().models if entry.model]
         except (ollama.ResponseError, *TRANSPORT_ERRORS) as exc:
             raise self._error(exc, "") from exc
+
+    def inventory(self) -> Inventory:
+        """The pulled models with size and quantization (`/api/tags`), those loaded now (`/api/ps`), and the version
+        (`/api/version`: the ollama client has no call for it, so httpx asks; "" when it does not answer)."""
+        try:
+            pulled, running = self._client.list().models, self._client.ps().models
+            answer = httpx.get(f"{self.url}/api/version", timeout=self._timeout_s)
+        except (ollama.ResponseError, *TRANSPORT_ERRORS) as exc:
+            raise self._error(exc, "") from exc
+        except ValueError as exc:  # a reply the client cannot read as Ollama's
+            raise LLMError(f"{self.url} does not answer as Ollama does: llm.base_url should be Ollama's root URL, "
+                           "e.g. http://127.0.0.1:11434") from exc
+        try:
+            version = str(answer.json().get("version", "")) if answer.is_success else ""
+        except (ValueError, AttributeError):
+            version = ""
+        models = [ModelInfo(entry.model or "", entry.size or 0, getattr(entry.details, "quantization_level", "") or "",
+                            getattr(entry.details, "parameter_size", "") or "") for entry in pulled]
+        loaded = [LoadedModel(entry.model or entry.name or "", entry.size or 0, entry.size_vram or 0)
+                  for entry in running]
+        return Inventory(version, models, loaded)
 
     def ensure_model(self, model: str) -> None:
         """Return when Ollama has `model` (`/api/show`); without it, pull it when auto_pull, else ModelNotFound."""

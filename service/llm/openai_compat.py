@@ -15,7 +15,7 @@ from typing import Generator
 import httpx
 from httpx_sse import SSEError, connect_sse
 
-from vaultrag.service.llm.base import ChatOptions, LLMError, LLMUnavailable, ModelNotFound, Usage
+from vaultrag.service.llm.base import ChatOptions, Inventory, LLMError, LLMUnavailable, ModelInfo, ModelNotFound, Usage
 
 START_HINT = "start the server (LM Studio, `llama-server`, `vllm serve`, `ollama serve`) or fix llm.base_url"
 
@@ -82,6 +82,14 @@ class OpenAIBackend:
         if response.status_code >= 400:
             raise self._status_error(response, "")
         return [entry["id"] for entry in response.json().get("data", [])]
+
+    def inventory(self) -> Inventory:
+        """The models listed at `GET /models`; these servers tell neither a version nor sizes nor what is loaded."""
+        try:
+            return Inventory("", [ModelInfo(name) for name in self.models()], [])
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise LLMError(f"{self.url}/models did not answer with OpenAI's model list: llm.base_url should be the "
+                           "server's API root, e.g. http://127.0.0.1:8080/v1") from exc
 
     def ensure_model(self, model: str) -> None:
         """Return when the server lists `model`; these servers cannot be told to download one."""

@@ -1,7 +1,8 @@
 """Run the daemon as a per-user service that starts at login: a systemd user unit on Linux, a LaunchAgent on macOS.
 
-`render` fills the templates below with the installed `vaultrag` command and absolute paths; `install`, `uninstall` and `status`
-write or remove the file and drive `systemctl --user` or `launchctl`; `service_app` is `vaultrag service ...`.
+`render` fills the templates below with the installed `vaultrag` command and absolute paths; `install`, `uninstall`
+and `status` write or remove the file and drive `systemctl --user` or `launchctl` (the commands:
+service.cli.service_commands).
 The templates live here rather than as package data, so every kind of install finds them; systemd/vaultrag.service
 and launchd/com.vaultrag.daemon.plist at the top of the repository are their output for example paths (a test keeps
 them equal), for readers and for installing by hand.
@@ -9,7 +10,6 @@ them equal), for readers and for installing by hand.
 
 from __future__ import annotations
 
-import json
 import os
 import platform as host
 import plistlib
@@ -17,14 +17,10 @@ import shlex
 import subprocess
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Optional
-
-import typer
 
 from vaultrag.config.errors import VaultragError
-from vaultrag.config.settings import default_config_file, load_settings
 
 LABEL = "com.vaultrag.daemon"
 # Units written before vaultrag was one `vaultrag` package ran this module, which no longer exists: install rewrites them
@@ -220,10 +216,11 @@ def status(platform: str = sys.platform) -> ServiceStatus:
         states = [line.split("=", 1)[1].strip() for line in printed.splitlines() if line.strip().startswith("state =")]
         active = states[0] if loaded and states else "not running"
     legacy = path.exists() and LEGACY_COMMAND in path.read_text(encoding="utf-8", errors="replace")
-    return ServiceStatus(platform, str(path), path.exists(), enabled, active, _logs(platform), legacy)
+    return ServiceStatus(platform, str(path), path.exists(), enabled, active, logs_hint(platform), legacy)
 
 
-def _logs(platform: str) -> str:
+def logs_hint(platform: str) -> str:
+    """Where the service's logs are read: the journalctl command, or the LaunchAgent's log file."""
     return "journalctl --user -u vaultrag -f" if _kind(platform) == "systemd" else str(_log_file())
 
 
@@ -265,54 +262,3 @@ def _run(command: list[str], check: bool = True, tolerate: str = "", tries: int 
 
 def _oneline(text: str) -> str:
     return "; ".join(line.strip() for line in text.splitlines() if line.strip())
-
-
-service_app = typer.Typer(no_args_is_help=True, help="Run the daemon as a user service that starts at login "
-                                                     "(systemd --user on Linux, launchd on macOS).")
-VaultOpt = Annotated[Optional[Path], typer.Option("--vault", show_default=False,
-                                                  help="The Obsidian vault folder (default: the configured one).")]
-ConfigOpt = Annotated[Optional[Path], typer.Option("--config", help="Settings file (TOML).", show_default=False)]
-DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Print the file and the commands; change nothing.")]
-
-
-@service_app.command("install")
-def install_command(vault: VaultOpt = None, config: ConfigOpt = None, dry_run: DryRunOpt = False):
-    """Write the service file, enable it and start the daemon now and at every login."""
-    vault_path = load_settings(config, {"vault.path": str(vault) if vault else None}).vault_path
-    if config is None and default_config_file().is_file():
-        config = default_config_file()  # the service may not see this shell's XDG_CONFIG_HOME: name the file
-    plan = install(vault_path, config, dry_run=dry_run)
-    if dry_run:
-        typer.echo(plan.text, nl=False)
-        typer.echo(f"(dry run) would write {plan.path}, then run:", err=True)
-        for command in plan.commands:
-            typer.echo(f"  {shlex.join(command)}", err=True)
-        return
-    typer.echo(f"installed {plan.path}: the daemon runs now and at every login; logs: {_logs(sys.platform)}")
-    if plan.legacy:
-        typer.echo(f"rewrote the service file of an earlier release (it ran `python {LEGACY_COMMAND}`, which this "
-                   "release no longer has); it now runs the installed `vaultrag` command", err=True)
-    if any(name.startswith("VAULTRAG_") for name in os.environ):
-        typer.echo("note: the service does not see this shell's VAULTRAG_* variables; put them in the config file",
-                   err=True)
-
-
-@service_app.command("uninstall")
-def uninstall_command():
-    """Stop the daemon, disable it and remove the service file (nothing to do if it is not installed)."""
-    removed = uninstall()
-    typer.echo(f"removed {removed}" if removed else f"not installed (no {unit_path()})")
-
-
-@service_app.command("status")
-def status_command(as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False):
-    """Whether the service is installed, enabled and running, and where its logs go."""
-    found = status()
-    if as_json:
-        typer.echo(json.dumps(asdict(found), ensure_ascii=False, indent=2))
-        return
-    typer.echo(f"{found.path}: {'installed' if found.installed else 'not installed'}\n"
-               f"enabled: {found.enabled}\nactive: {found.active}\nlogs: {found.logs}")
-    if found.legacy:
-        typer.echo(f"outdated: the file runs `python {LEGACY_COMMAND}`, which this release no longer has; "
-                   "run `vaultrag service install` to rewrite it")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import random
 import signal
 import subprocess
@@ -110,6 +111,15 @@ def test_sigterm_mid_index_exits_cleanly_and_quickly(write_vault, start_daemon):
     assert "shutting down" in daemon.log() and "vaultrag stopped" in daemon.log()
 
 
+def rewrite_unnoticed(path, text: str) -> None:
+    """New text of the same size with the old modification time: the watcher and a sync (which compare size and
+    mtime) cannot tell, so only a re-index reads it."""
+    before = path.stat()
+    assert len(text.encode()) == before.st_size
+    path.write_text(text)
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+
+
 def test_status_and_reindex_endpoints(write_vault, start_daemon, tmp_path):
     vault = write_vault({"a.md": "alpha note", "bin.md": b"\x00\x01binary"})
     daemon = start_daemon(vault)
@@ -119,10 +129,12 @@ def test_status_and_reindex_endpoints(write_vault, start_daemon, tmp_path):
     assert status["failed"] == [{"path": "bin.md", "reason": "binary content, not a text note"}]
     assert status["files_total"] == 2 and status["files_failed"] == 1
     assert daemon.post("/api/reindex", json={"path": "../etc/passwd"}).status_code == 400
-    assert daemon.post("/api/reindex", json={"path": "a.md"}).json() == {"queued": "a.md"}
-    assert daemon.post("/api/reindex").json() == {"queued": "all"}
-    wait_for(lambda: daemon.status()["state"] == "ready", what="the re-index")
-    assert daemon.search("alpha", 1)[0]["path"] == "a.md"
+    for text, body, queued in (("gamma note", {"json": {"path": "a.md"}}, "a.md"), ("delta note", {}, "all")):
+        rewrite_unnoticed(vault / "a.md", text)
+        assert daemon.post("/api/reindex", **body).json() == {"queued": queued}
+        wait_for(lambda: text in daemon.search(text, 1)[0]["text"], what=f"the re-index ({queued}) to read a.md")
+    status = daemon.wait_ready()
+    assert (status["files_total"], status["files_indexed"], status["files_failed"]) == (2, 1, 1)
 
     cli = [VAULTRAG, "status", "--json", "--vault", str(vault), "--data-dir", str(tmp_path / "data")]
     live = json.loads(subprocess.run(cli, capture_output=True, text=True, check=True).stdout)

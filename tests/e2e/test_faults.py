@@ -1,10 +1,12 @@
 """Faults a daemon meets in the field: SIGKILL mid-index, a full or read-only data dir, a Chroma server that
-restarts. Each test ends by comparing the index with a clean build of the same vault, chunk by chunk."""
+restarts. Each test ends by comparing the index with a clean build of the same vault: the manifest's rows, the
+chunks and vectors in Chroma, the BM25 rows and the note names."""
 
 from __future__ import annotations
 
 import random
 import signal
+import sqlite3
 import time
 from pathlib import Path
 
@@ -40,6 +42,7 @@ def read_index(data_dir: Path, store_url: str = "") -> dict:
         problems, dirty = manifest.problems(), manifest.get_meta("dirty")
     finally:
         manifest.close()
+    bm25, note_names = read_lexical(data_dir / "manifests" / f"{name}.sqlite")
     settings = ChromaSettings(anonymized_telemetry=False)
     if store_url:
         host, port = store_url.removeprefix("http://").split(":")
@@ -58,7 +61,28 @@ def read_index(data_dir: Path, store_url: str = "") -> dict:
     assert set(chunks) == owned, f"{len(set(chunks) - owned)} orphan chunks, {len(owned - set(chunks))} missing"
     lost = [i for i, (hit,) in zip(ids, nearest) if chunks[hit][1] != chunks[i][1]]
     assert not lost, f"{len(lost)} vectors the nearest-neighbour index does not find"
-    return {"files": files, "chunks": chunks, "problems": problems, "dirty": dirty}
+    bm25_ids = [chunk_id for chunk_id, *_ in bm25]
+    assert len(bm25_ids) == len(set(bm25_ids)), "duplicate BM25 rows"
+    assert set(bm25_ids) == owned, \
+        f"{len(set(bm25_ids) - owned)} BM25 rows of no chunk, {len(owned - set(bm25_ids))} missing"
+    assert {path for path, *_ in note_names} == set(files), "note names of notes that are gone, or missing"
+    return {"files": files, "chunks": chunks, "problems": problems, "dirty": dirty, "bm25": bm25,
+            "note_names": note_names}
+
+
+def read_lexical(manifest_path: Path) -> tuple[list[tuple], list[tuple]]:
+    """The BM25 rows (chunk id, path, the names and body terms FTS5 holds) and the note-name rows (path, name,
+    key), sorted; read with SQLite itself, so rows the FTS5 table holds without a chunk row fail here too."""
+    db = sqlite3.connect(manifest_path)
+    try:
+        unowned = db.execute("SELECT count(*) FROM lexical WHERE rowid NOT IN (SELECT rowid FROM lexical_chunks)")
+        assert unowned.fetchone()[0] == 0, "FTS5 rows without a chunk row"
+        bm25 = sorted(db.execute("SELECT chunk_id, path, names, body FROM lexical_chunks "
+                                 "JOIN lexical ON lexical.rowid = lexical_chunks.rowid"))
+        note_names = sorted(db.execute("SELECT path, name, key FROM note_names"))
+    finally:
+        db.close()
+    return bm25, note_names
 
 
 def clean_build(vault: Path, settings_for, embedder, data_dir: Path) -> dict:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import httpx
+import pytest
+
 from vaultrag.config.settings import load_settings
 from vaultrag.service.answering.answerer import Answerer, Source, open_url, sources_markdown, text_of
 
@@ -41,17 +44,33 @@ def test_prompt_numbers_excerpts_and_keeps_the_users_system_message():
     assert [s.n for s in given] == [1, 2]
 
 
-def test_history_is_trimmed_oldest_first_to_fit_the_context():
+def long_conversation() -> list[dict]:
+    """40 turns of about 310 characters a message, then the question."""
     turns = []
     for i in range(40):
         turns += [{"role": "user", "content": f"question {i} " + "word " * 60},
                   {"role": "assistant", "content": f"answer {i} " + "word " * 60}]
-    messages = turns + [{"role": "user", "content": "last question"}]
+    return turns + [{"role": "user", "content": "last question"}]
+
+
+def test_history_is_trimmed_oldest_first_to_fit_the_context():
+    messages = long_conversation()
     prompt, _ = answerer(context_tokens=2048, answer_tokens=256)._prompt(messages, "last question", [source(1)], None)
     history = prompt[1:-1]
     assert 0 < len(history) < 80
-    assert history[-1]["content"].startswith("answer 39")  # the newest turns stay
-    assert sum(len(m["content"]) for m in prompt) // 3 < 2048 - 256
+    assert history == messages[-1 - len(history):-1]  # the newest turns stay, unchanged and in order
+
+
+@pytest.mark.slow
+def test_the_trimmed_prompt_fits_the_context_in_a_real_llms_tokens(llama_server):
+    """The prompt as the LLM sees it (chat template applied by llama.cpp, counted by SmolLM2's own tokenizer)
+    leaves room for the answer, and the trimming fills more than half of the rest (1,167 of 1,792 tokens today)."""
+    prompt, _ = answerer(context_tokens=2048, answer_tokens=256)._prompt(long_conversation(), "last question",
+                                                                         [source(1)], None)
+    root = llama_server.removesuffix("/v1")
+    text = httpx.post(f"{root}/apply-template", json={"messages": prompt}, timeout=30).json()["prompt"]
+    tokens = len(httpx.post(f"{root}/tokenize", json={"content": text}, timeout=30).json()["tokens"])
+    assert (2048 - 256) // 2 < tokens <= 2048 - 256
 
 
 def test_excerpts_that_do_not_fit_are_dropped_lowest_ranked_first():

@@ -190,3 +190,20 @@ def test_ollama_is_looked_for_where_the_backend_looks(capsys, settings, monkeypa
     monkeypatch.setenv("OLLAMA_HOST", "127.0.0.1:1")
     _, out = run(capsys, settings(**{"llm.base_url": ""}), as_json=True, profile=HardwareProfile(ram_total_gb=16))
     assert json.loads(out)["llm_server"]["url"] == "http://127.0.0.1:1"
+
+
+@pytest.mark.slow
+def test_an_openai_compatible_server_is_asked_for_its_models(capsys, settings, llama_server):
+    import httpx
+
+    (served,) = [entry["id"] for entry in httpx.get(f"{llama_server}/models", timeout=10).json()["data"]]
+    current = settings(**{"llm.backend": "openai", "llm.base_url": llama_server, "llm.model": served})
+    code, out = run(capsys, current, as_json=True, profile=HardwareProfile(ram_total_gb=16))
+    assert code == 0, out
+    server = json.loads(out)["llm_server"]
+    assert server["reachable"] and server["url"] == llama_server and server["models"] == [{"name": served}]
+    assert json.loads(out)["plan"][0]["tool"] == f"OpenAI-compatible server + {served}"
+    code, out = run(capsys, settings(**{"llm.backend": "openai", "llm.base_url": llama_server, "llm.model": "nope"}))
+    assert code == 1
+    assert f"the server at {llama_server} does not offer the model 'nope'. Fix: set llm.model to one it lists " \
+           f"({served})" in out

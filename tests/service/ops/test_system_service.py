@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from vaultrag.service.ops.system_service import ServiceError, install, installed_command, render, service_app, uninstall
+from vaultrag.service.cli.service_commands import service_app
+from vaultrag.service.ops.system_service import ServiceError, install, installed_command, render, uninstall
 
 REPO = Path(__file__).resolve().parents[3]
 PROGRAM = installed_command()  # the venv's `vaultrag` script

@@ -3,8 +3,9 @@ neighbouring chunks and the optional reranker, over a real index (ChromaDB, Mini
 
 from __future__ import annotations
 
-import logging
 import os
+import subprocess
+import sys
 import time
 
 import pytest
@@ -150,8 +151,24 @@ def test_a_reranker_reorders_the_top_results(write_vault, settings_for, embedder
     assert _paths(after) == before[::-1] and all("reranker" in r.found_by for r in after)
 
 
-def test_the_reranker_is_skipped_with_a_reason_when_it_is_not_downloaded(caplog):
-    with caplog.at_level(logging.INFO, logger="vaultrag.service.search.reranker"):
-        assert open_reranker("auto", "cpu") is None
-    assert "not downloaded" in caplog.text and "huggingface-cli download" in caplog.text
+SKIPPED_RERANKER = """
+import logging, sys
+from vaultrag.config.hardware import HardwareProfile
+from vaultrag.service.search.reranker import open_reranker
+logging.basicConfig(level=logging.INFO, stream=sys.stdout, format="%(message)s")
+print("opened:", open_reranker("auto", "cpu", HardwareProfile(ram_total_gb=16, ram_available_gb=8)))
+"""
+
+
+def test_the_reranker_is_skipped_with_a_reason_when_it_is_not_downloaded(tmp_path):
+    """In a fresh process whose Hugging Face cache is an empty folder, whatever this machine has downloaded (the
+    hub reads HF_HOME when it is first imported), on a machine that can afford the reranker."""
+    env = {key: value for key, value in os.environ.items() if key not in ("HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE")}
+    env["HF_HOME"] = str(tmp_path / "empty hf home")
+    done = subprocess.run([sys.executable, "-c", SKIPPED_RERANKER], env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr
+    model = "cross-encoder/ms-marco-MiniLM-L-6-v2"  # the catalogue's default reranker
+    assert f"reranker {model} skipped: it is not downloaded" in done.stdout
+    assert f"`huggingface-cli download {model}`" in done.stdout and done.stdout.endswith("opened: None\n")
     assert open_reranker("off", "cpu") is None

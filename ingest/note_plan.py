@@ -1,0 +1,77 @@
+"""A changed note read into what sync writes: its chunks with ids and metadata, and its manifest row."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections import Counter
+from dataclasses import dataclass
+
+from vaultrag.ingest.chunking import Chunk, chunk_note
+from vaultrag.ingest.manifest import FileRecord
+from vaultrag.ingest.markdown import PARSER_VERSION, parse_note
+from vaultrag.ingest.store import StoredChunk
+from vaultrag.ingest.tokens import TokenCounter
+from vaultrag.ingest.vault import FileStat
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class PlannedNote:
+    """A changed note read and chunked, ready to be embedded and written with its manifest row."""
+
+    stat: FileStat
+    content_hash: str
+    title: str
+    aliases: list[str]
+    tags: list[str]
+    links: list[str]
+    warnings: list[str]
+    chunks: list[StoredChunk]
+
+
+def text_hash(text: str) -> str:
+    """The content hash sync compares and stores, of a note's text or a chunk's."""
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
+def plan_note(stat: FileStat, text: str, content_hash: str, warnings: list[str], tokens: TokenCounter,
+              chunk_tokens: int, min_chunk_tokens: int) -> PlannedNote:
+    """Parse and chunk a note read from disk (`warnings`: what reading it found). Raises whatever a parser bug
+    raises: the caller turns that into a problem of this one note."""
+    note = parse_note(stat.path, text)
+    chunks = chunk_note(note, tokens, chunk_tokens, min_chunk_tokens)
+    for warning in note.warnings:
+        log.warning("%s: %s", stat.path, warning)
+    return PlannedNote(stat, content_hash, note.title, list(note.aliases), list(note.tags),
+                       sorted({link.target for link in note.links}),
+                       list(warnings) + list(note.warnings), _stored_chunks(stat, note.title, note.tags, chunks))
+
+
+def problem_kind(reason: str) -> str:
+    return "skipped" if reason.startswith(("binary", "larger than")) else "failed"
+
+
+def _stored_chunks(stat: FileStat, title: str, tags: tuple[str, ...], chunks: list[Chunk]) -> list[StoredChunk]:
+    """Chunk ids are a function of path, text and repeat count: the same file state always gives the same ids."""
+    seen: Counter[str] = Counter()
+    stored = []
+    for chunk in chunks:
+        content_hash = text_hash(chunk.text)
+        chunk_id = hashlib.sha256(f"{stat.path}\0{content_hash}\0{seen[content_hash]}".encode("utf-8", "surrogatepass")).hexdigest()[:32]
+        seen[content_hash] += 1
+        metadata = {"path": stat.path, "title": title, "heading": chunk.heading, "content_hash": content_hash,
+                    "ordinal": chunk.ordinal, "modified": stat.mtime_ns // 1_000_000_000}
+        if tags:
+            metadata["tags"] = list(tags)
+        stored.append(StoredChunk(chunk_id, chunk.text, metadata))
+    return stored
+
+
+def file_record(planned: PlannedNote, state: str) -> FileRecord:
+    return FileRecord(path=planned.stat.path, size=planned.stat.size, mtime_ns=planned.stat.mtime_ns,
+                      content_hash=planned.content_hash, state=state, parser_version=PARSER_VERSION,
+                      chunk_ids=[c.id for c in planned.chunks],
+                      chunk_hashes=[c.metadata["content_hash"] for c in planned.chunks], title=planned.title,
+                      tags=planned.tags, links=planned.links, warnings=planned.warnings)
