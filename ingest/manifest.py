@@ -84,9 +84,13 @@ class Manifest:
     def close(self) -> None:
         self._db.close()
 
-    def transaction(self):
-        """`with manifest.transaction():` groups writes so a crash keeps all or none of them."""
-        return _Transaction(self._db)
+    def transaction(self, durable: bool = False):
+        """`with manifest.transaction():` groups writes so a crash keeps all or none of them.
+
+        In WAL mode with synchronous=NORMAL a power cut may lose the last commits (never reorder them). With
+        `durable`, the commit (and every commit before it) is on disk when the block ends: used for what must be
+        recorded before the vector store is touched (the dirty flag, files marked pending)."""
+        return _Transaction(self._db, durable)
 
     # files
     def files(self) -> dict[str, FileRecord]:
@@ -169,13 +173,20 @@ def _record(row: dict) -> FileRecord:
 
 
 class _Transaction:
-    def __init__(self, db: sqlite3.Connection):
+    def __init__(self, db: sqlite3.Connection, durable: bool):
         self._db = db
+        self._durable = durable
 
     def __enter__(self):
+        if self._durable:  # synchronous cannot change inside a transaction; FULL fsyncs the WAL at COMMIT
+            self._db.execute("PRAGMA synchronous=FULL")
         self._db.execute("BEGIN IMMEDIATE")
         return self
 
     def __exit__(self, exc_type, *_):
-        self._db.execute("ROLLBACK" if exc_type else "COMMIT")
+        try:
+            self._db.execute("ROLLBACK" if exc_type else "COMMIT")
+        finally:
+            if self._durable:
+                self._db.execute("PRAGMA synchronous=NORMAL")
         return False

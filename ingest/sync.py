@@ -104,7 +104,7 @@ class Syncer:
         rechunk_all = self._rechunk = manifest.get_meta("chunking") != self._chunking
         if manifest.get_meta("dirty") == "1":
             self._repair(records)
-        with manifest.transaction():
+        with manifest.transaction(durable=True):  # on disk before the store is touched: see _repair
             manifest.set_meta("dirty", "1")
 
         on_disk = {f.path: f for f in scan.files}
@@ -200,7 +200,7 @@ class Syncer:
         paths = [p.stat.path for p in batch]
         chunks = [c for p in batch for c in p.chunks]
         vectors = self._vectors(chunks)
-        with manifest.transaction():
+        with manifest.transaction(durable=True):
             for planned in batch:
                 if planned.stat.path in records:
                     manifest.mark_pending(planned.stat.path)
@@ -237,7 +237,7 @@ class Syncer:
         if not paths:
             return
         manifest, store = self.index.manifest, self.index.store
-        with manifest.transaction():
+        with manifest.transaction(durable=True):
             for path in paths:
                 manifest.mark_pending(path)
         ids = store.ids_for_paths(paths) | {i for p in paths for i in records[p].chunk_ids}
@@ -277,7 +277,7 @@ class Syncer:
         pending = {p for p, rec in records.items() if rec.state == "pending" or not set(rec.chunk_ids) <= stored}
         orphans = stored - owned
         store.delete(sorted(orphans))
-        with manifest.transaction():
+        with manifest.transaction(durable=True):
             for path in pending:
                 manifest.mark_pending(path)
         for path in pending:

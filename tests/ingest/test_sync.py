@@ -186,3 +186,48 @@ def test_model_change_builds_a_new_index_and_switches(indexed, embedder, tmp_pat
     assert not data.manifest_path(old).exists()
     assert DataDir(settings.data_dir).open_active().model_id == str(other_model)
     assert search(changed, embedder, "wifi router")[0].path == "Home/Network.md"
+
+
+def test_every_store_write_follows_a_durable_manifest_commit(indexed, embedder, monkeypatch):
+    """Power-cut ordering: the dirty flag and the pending marks are fsynced (synchronous=FULL) before Chroma is
+    written, so a lost tail of later commits can only leave files pending, which the next run redoes.
+    (A power cut cannot be staged here; this records the order of SQLite commits and store writes instead.)"""
+    from vaultrag.ingest.manifest import Manifest
+    from vaultrag.ingest.store import VectorStore
+
+    events: list[str] = []
+    opened = Manifest.__init__
+
+    def traced(self, path):
+        opened(self, path)
+        self._db.set_trace_callback(lambda sql: events.append(sql.strip().upper()))
+
+    monkeypatch.setattr(Manifest, "__init__", traced)
+    for method in ("add", "delete"):
+        real = getattr(VectorStore, method)
+
+        def spy(self, items, *rest, _real=real):
+            if items:
+                events.append("STORE WRITE")
+            return _real(self, items, *rest)
+        monkeypatch.setattr(VectorStore, method, spy)
+    vault, settings, _ = indexed
+    (vault / "Work/Alpha.md").write_text("# Project Alpha\n\nAlpha now ships in Q4, after the audit.\n")
+    (vault / "Journal/2024-03-01.md").unlink()
+    sync_vault(settings, embedder=embedder)
+
+    writes = [i for i, e in enumerate(events) if e == "STORE WRITE"]
+    assert writes
+    for i in writes:
+        last_commit = max(j for j in range(i) if events[j] == "COMMIT")
+        mode = [e for e in events[:last_commit] if e.startswith("PRAGMA SYNCHRONOUS")][-1]
+        assert mode == "PRAGMA SYNCHRONOUS=FULL", events[last_commit - 3:i + 1]
+
+
+def test_the_active_pointer_is_written_whole(tmp_path):
+    data = DataDir(tmp_path / "data")
+    data.path.mkdir()
+    data.set_active("vaultrag-one")
+    data.set_active("vaultrag-two")
+    assert data.active_name() == "vaultrag-two"
+    assert not (data.path / "active.tmp").exists()
