@@ -23,6 +23,7 @@ from vaultrag.config.settings import Settings
 from vaultrag.ingest.embedders import TextEmbedder, open_embedder
 from vaultrag.ingest.index import DataDir, Index
 from vaultrag.ingest.store import Hit
+from vaultrag.service.search.active_index import ActiveIndex
 from vaultrag.service.search.fusion import Ranked, cap_per_note, fuse_by_note
 from vaultrag.service.search.filters import Filters, split_inline
 from vaultrag.service.search.reranker import Reranker, open_reranker
@@ -71,13 +72,24 @@ class Searcher:
         self._embedder = embedder
         self._reranker = reranker
         self._reranker_checked = reranker is not None
-        self._index: Index | None = None
+        self._active = ActiveIndex(self._data)
         self._lock = threading.Lock()
 
     def search(self, query: str, k: int = 5, mode: Mode | None = None, filters: Filters | None = None,
                per_note: int | None = None) -> list[SearchResult]:
         """The `k` best chunks for `query`; inline filters in it (`tag:x path:Work/ after:2025-01-01`) apply too."""
-        index = self._active()
+        with self._active.hold() as index:
+            try:
+                return self._search(index, query, k, mode, filters, per_note)
+            except Exception:
+                if index is None or self._data.active_name() == index.name:
+                    raise
+        # the writer switched to a new model's index (and dropped this one) during the search: once more on the new
+        with self._active.hold() as index:
+            return self._search(index, query, k, mode, filters, per_note)
+
+    def _search(self, index: Index | None, query: str, k: int, mode: Mode | None, filters: Filters | None,
+                per_note: int | None) -> list[SearchResult]:
         if index is None:
             return []
         mode = mode or self._options.mode
@@ -211,16 +223,6 @@ class Searcher:
                             tags=list(meta.get("tags") or []), found_by=found_by)
 
     # what the searcher holds
-    def _active(self) -> Index | None:
-        """The active index, reopened when the writer has switched to a new one (a model change)."""
-        name = self._data.active_name()
-        with self._lock:
-            if self._index is None or self._index.name != name:
-                if self._index is not None:
-                    self._index.close()
-                self._index = self._data.open_active()
-            return self._index
-
     def _embedder_for(self, model_id: str) -> TextEmbedder:
         with self._lock:
             if self._embedder is None or self._embedder.model_id != model_id:
@@ -236,9 +238,7 @@ class Searcher:
             return self._reranker
 
     def close(self) -> None:
-        if self._index is not None:
-            self._index.close()
-            self._index = None
+        self._active.close()
 
 
 def results_json(results: list[SearchResult]) -> dict:

@@ -172,3 +172,37 @@ def test_the_reranker_is_skipped_with_a_reason_when_it_is_not_downloaded(tmp_pat
     assert f"reranker {model} skipped: it is not downloaded" in done.stdout
     assert f"`huggingface-cli download {model}`" in done.stdout and done.stdout.endswith("opened: None\n")
     assert open_reranker("off", "cpu") is None
+
+
+def test_a_model_switch_while_searches_run_loses_none(searcher_for, embedder, tmp_path):
+    """Searches in four threads while the writer builds a new model's index, switches to it and drops the old one:
+    the old index is closed only when no search holds it, a search caught by the drop is answered from the new one."""
+    import shutil
+    import threading
+
+    searcher = searcher_for(GARDEN)
+    settings = searcher._settings
+    other_model = shutil.copytree(embedder.files.folder, tmp_path / "my-model")  # same weights, another model id
+    changed = settings.model_copy(update={"embedding": settings.embedding.model_copy(update={"model": str(other_model)})})
+    switched, errors, tops = threading.Event(), [], []
+
+    def keep_searching():
+        after = 0
+        while after < 3:  # until a few searches have run on the new index
+            after += switched.is_set()
+            try:
+                tops.append(_paths(searcher.search("how often to water tomatoes", k=1)))
+            except Exception as exc:
+                errors.append(exc)
+                return
+
+    threads = [threading.Thread(target=keep_searching) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    sync_vault(changed)
+    switched.set()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    assert tops and all(top == ["Garden/Tomatoes.md"] for top in tops)
+    assert searcher._active._holders == {}
