@@ -42,6 +42,9 @@ class VaultIndexer:
         self._options = sync_options(settings, self.model.max_seq_length, self.model.tokens.special_tokens)
         self._lock: WriterLock = self.data.writer_lock(vault=str(self.vault), **lock_info)
         self._index: Index | None = None
+        self._handed_over = False
+        self._closed = False
+        self._closing = threading.Lock()
 
     def __enter__(self) -> "VaultIndexer":
         self._lock.__enter__()
@@ -58,10 +61,24 @@ class VaultIndexer:
         return self
 
     def __exit__(self, *_) -> None:
-        if self._index is not None:
-            self._index.close()
-            self._index = None
-        self._lock.__exit__(None, None, None)
+        if not self._handed_over:
+            self.close()
+
+    def hand_over(self) -> None:
+        """From now on the caller (the daemon's writer thread) closes this indexer, once it has stopped writing;
+        leaving the `with` block no longer does, so the manifest and lock are never released under a live writer."""
+        self._handed_over = True
+
+    def close(self) -> None:
+        """Close the index and release the writer lock (once)."""
+        with self._closing:
+            if self._closed:
+                return
+            self._closed = True
+            if self._index is not None:
+                self._index.close()
+                self._index = None
+            self._lock.__exit__(None, None, None)
 
     @property
     def index(self) -> Index:

@@ -2,7 +2,10 @@
 requests all become syncs run here, in order. Requests that arrive during a sync are coalesced into one more.
 
 A sync that fails (a full or read-only data dir, a Chroma server that went away) leaves a consistent index and is
-retried by itself, soon and then less often, or at once on the next change; searches go on meanwhile."""
+retried by itself, soon and then less often, or at once on the next change; searches go on meanwhile.
+
+The thread owns the indexer once started: it closes the manifest and releases the writer lock when it ends, so a
+stop that gives up waiting never closes them under a sync still running."""
 
 from __future__ import annotations
 
@@ -36,6 +39,7 @@ class IndexWriter:
     def start(self) -> None:
         if self._thread is None:
             self._wake.set()  # the startup reconcile
+            self._indexer.hand_over()
             self._thread = threading.Thread(target=self._run, name="index-writer", daemon=True)
             self._thread.start()
 
@@ -50,22 +54,28 @@ class IndexWriter:
         self._wake.set()
 
     def stop(self, timeout: float = 8.0) -> None:
-        """Finish the batch in hand, commit it, and return (within `timeout` seconds)."""
+        """Finish the batch in hand, commit it, close the index and return (waiting `timeout` seconds at most)."""
         self._stop.set()
         self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            if self._thread.is_alive():
-                log.warning("index writer still busy after %.0f s; the next start will redo its batch", timeout)
-            self._thread = None
+        if self._thread is None:
+            self._indexer.close()
+            return
+        self._thread.join(timeout)
+        if self._thread.is_alive():
+            log.warning("index writer still busy after %.0f s; it closes the index when its batch ends, or the next "
+                        "start redoes that batch", timeout)
+        self._thread = None
 
     def _run(self) -> None:
-        while not self._stop.is_set():
-            woken = self._wake.wait(self._retry or self._sweep)
-            if self._stop.is_set():
-                break
-            self._wake.clear()
-            self._sync("change" if woken else "retry" if self._retry else "sweep")
+        try:
+            while not self._stop.is_set():
+                woken = self._wake.wait(self._retry or self._sweep)
+                if self._stop.is_set():
+                    break
+                self._wake.clear()
+                self._sync("change" if woken else "retry" if self._retry else "sweep")
+        finally:
+            self._indexer.close()
 
     def _sync(self, reason: str) -> None:
         with self._requests:
