@@ -80,28 +80,32 @@ def _checked(files: ModelFiles) -> ModelFiles:
 
 class EmbedderBase:
     """`embed` (texts to index) and `embed_query` (questions) built on one required method, `_vectors`; counts
-    the texts it encodes (0 after a sync proves every vector was reused)."""
+    the passages it encodes, exactly from any thread (questions are not counted). A sync counts its own."""
 
     texts_embedded = 0
+    _counting = threading.Lock()
 
     def embed(self, texts: list[str]) -> np.ndarray:
         """Vectors of texts to index (passages)."""
-        return self._counted(texts, query=False)
+        if not texts:
+            return np.zeros((0, 0), dtype=np.float32)
+        vectors = self._vectors(texts, False)
+        with self._counting:
+            self.texts_embedded += len(texts)
+        return vectors
 
     def embed_query(self, texts: list[str]) -> np.ndarray:
         """Vectors of questions to search with."""
-        return self._counted(texts, query=True)
-
-    def _counted(self, texts: list[str], query: bool) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, 0), dtype=np.float32)
-        vectors = self._vectors(texts, query)
-        self.texts_embedded += len(texts)
-        return vectors
+        return self._vectors(texts, True) if texts else np.zeros((0, 0), dtype=np.float32)
 
     def _vectors(self, texts: list[str], query: bool) -> np.ndarray:
         """Normalised float32 vectors, one row per text."""
         raise NotImplementedError
+
+
+# Encodes in this process take turns: two at once (the writer's batch, a search, /v1/embeddings) split torch's
+# threads between them and both slow down many times over on a small CPU.
+ENCODING = threading.Lock()
 
 
 class Embedder(EmbedderBase):
@@ -133,9 +137,13 @@ class Embedder(EmbedderBase):
         model = self._loaded()
         prefix = self._prefixes[query]
         texts = [prefix + text for text in texts] if prefix else texts
-        vectors = model.encode(texts, batch_size=self._batch(), normalize_embeddings=True,
-                               convert_to_numpy=True, show_progress_bar=False)
-        return vectors.astype(np.float32, copy=False)
+        batch = self._batch()
+        parts = []
+        for start in range(0, len(texts), batch):
+            with ENCODING:  # one batch at a time: a question waits for one batch of the writer's, at most
+                parts.append(model.encode(texts[start:start + batch], batch_size=batch, normalize_embeddings=True,
+                                          convert_to_numpy=True, show_progress_bar=False))
+        return np.concatenate(parts).astype(np.float32, copy=False)
 
     def _loaded(self):
         with self._lock:

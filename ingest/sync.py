@@ -1,7 +1,8 @@
 """Sync: compare the vault with the manifest and apply exactly the difference to the index.
 
 The same code serves a first full index, a re-run, the daemon's startup reconcile and its watcher batches:
-unchanged files cost a stat; touched files a read and a hash; only chunk texts never seen before are embedded
+unchanged files cost a stat (files modified within RACY_NS of the last sync a read and a hash too); touched files a
+read and a hash; only chunk texts never seen before are embedded
 (vectors are found in the store by content hash, so moves and repeated text reuse them).
 
 Crash safety: files are marked `pending` in the manifest before the store is touched and `clean` after. A run
@@ -34,6 +35,10 @@ log = logging.getLogger(__name__)
 
 BATCH_CHUNKS = 512  # chunks embedded and written per step; bounds memory and the work a crash can lose
 EMBED_STEP = 64  # texts encoded between checks for a stop request: a shutdown waits for one step at most
+# A file whose mtime is this close to (or after) the last sync's scan may have changed again within the same
+# timestamp tick (2 s on FAT and exFAT, 1 s on HFS+, coarse on SMB): it is re-hashed on the next sync, as git
+# treats its "racy" entries, so a same-size edit inside that tick is never missed.
+RACY_NS = 2_000_000_000
 
 
 class _Stopped(Exception):
@@ -88,15 +93,16 @@ class Syncer:
         self.embedder = embedder
         self.options = options
         self._stop: threading.Event | None = None
+        self._summary = SyncSummary()
         self._chunking = (f"{PARSER_VERSION}/{CHUNKER_VERSION}/{options.chunk_tokens}/{options.min_chunk_tokens}"
                           f"/lexical{LEXICAL_VERSION}")
 
     def run(self, progress: Progress | None = None, stop: threading.Event | None = None) -> SyncSummary:
         """Apply the difference. With `stop` set, it returns after the batch in hand, leaving a consistent index."""
         started = time.monotonic()
-        embedded_before = self.embedder.texts_embedded
         manifest = self.index.manifest
-        summary = SyncSummary()
+        summary = self._summary = SyncSummary()
+        scanned_ns = time.time_ns()
         scan = scan_vault(self.vault, self.options.include, self.options.exclude, self.options.obsidian_ignore,
                           self.options.max_bytes)
         records = manifest.files()
@@ -110,9 +116,11 @@ class Syncer:
         on_disk = {f.path: f for f in scan.files}
         scan_problems = {p.path: p for p in scan.problems}
         todo: list[FileStat] = []
+        racy_from = int(manifest.get_meta("scanned_ns") or 0) - RACY_NS
         for f in scan.files:
             rec, prob = records.get(f.path), problems.get(f.path)
-            if rec and not rechunk_all and rec.state == "clean" and (rec.size, rec.mtime_ns) == (f.size, f.mtime_ns):
+            if (rec and not rechunk_all and rec.state == "clean" and (rec.size, rec.mtime_ns) == (f.size, f.mtime_ns)
+                    and rec.mtime_ns < racy_from):
                 summary.unchanged += 1
             elif prob and not rec and (prob.size, prob.mtime_ns) == (f.size, f.mtime_ns):
                 summary.unchanged += 1  # still the same bad file: reported again below, not re-read
@@ -145,13 +153,13 @@ class Syncer:
         with manifest.transaction():  # every batch is committed: consistent even when stopped early
             if summary.complete:
                 manifest.set_meta("chunking", self._chunking)
+                manifest.set_meta("scanned_ns", str(scanned_ns))
             manifest.set_meta("last_sync", time.strftime("%Y-%m-%dT%H:%M:%S%z"))
             manifest.set_meta("dirty", "0")
         for prob in manifest.problems().values():
             (summary.skipped if prob.kind == "skipped" else summary.failed).append({"path": prob.path, "reason": prob.reason})
         summary.files_total = len(manifest.paths())
         summary.chunks_total = self.index.store.count()
-        summary.embedded = self.embedder.texts_embedded - embedded_before
         summary.seconds = round(time.monotonic() - started, 3)
         return summary
 
@@ -231,6 +239,7 @@ class Syncer:
                 raise _Stopped()
             step = todo[start:start + EMBED_STEP]
             known.update(zip([h for h, _ in step], self.embedder.embed([text for _, text in step])))
+            self._summary.embedded += len(step)  # this sync's own count: searches meanwhile are not in it
         return np.stack([known[h] for h in hashes]) if chunks else np.zeros((0, 1), np.float32)
 
     def _remove(self, paths: list[str], records: dict[str, FileRecord], summary: SyncSummary) -> None:

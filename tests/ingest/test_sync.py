@@ -231,3 +231,44 @@ def test_the_active_pointer_is_written_whole(tmp_path):
     data.set_active("vaultrag-two")
     assert data.active_name() == "vaultrag-two"
     assert not (data.path / "active.tmp").exists()
+
+
+def test_a_same_size_edit_with_the_mtime_restored_is_seen_when_the_mtime_was_racy(write_vault, settings_for,
+                                                                                    embedder):
+    """A checkbox toggled within the file system's timestamp tick of the sync that read the note: same size, same
+    mtime. The note's mtime was that close to the sync, so the next sync re-hashes it (git's racy entries)."""
+    import os
+    import time
+
+    vault = write_vault({"Todo.md": "# Todo\n\n- [ ] buy flour for the sourdough\n"})
+    racy = time.time_ns() + 60 * 10**9  # within the window of any sync started in the next minute (FAT rounds up)
+    os.utime(vault / "Todo.md", ns=(racy, racy))
+    settings = settings_for(vault)
+    sync_vault(settings, embedder=embedder)
+    (vault / "Todo.md").write_text("# Todo\n\n- [x] buy flour for the sourdough\n")
+    os.utime(vault / "Todo.md", ns=(racy, racy))
+    again = sync_vault(settings, embedder=embedder)
+    assert again.indexed == 1
+    assert "[x] buy flour" in search(settings, embedder, "buy flour", k=1)[0].text
+
+
+def test_the_embedded_count_is_the_syncs_own_while_searches_run(indexed, embedder):
+    import threading
+
+    vault, settings, _ = indexed
+    (vault / "Work/Alpha.md").write_text("# Project Alpha\n\nAlpha now ships in Q4, after the security audit.\n")
+    searcher, done = Searcher(settings, embedder), threading.Event()
+
+    def keep_searching():
+        while not done.is_set():
+            searcher.search("billing service", k=1)
+
+    thread = threading.Thread(target=keep_searching)
+    thread.start()
+    try:
+        summary = sync_vault(settings, embedder=embedder)
+    finally:
+        done.set()
+        thread.join()
+        searcher.close()
+    assert summary.embedded == 1  # the one changed chunk, not the questions encoded meanwhile
