@@ -18,6 +18,7 @@ import json
 import sqlite3
 from dataclasses import dataclass
 
+from vaultrag.ingest.names import name_key, nfc
 from vaultrag.ingest.search_terms import terms
 
 LEXICAL_VERSION = 1  # bump when the stored terms change: every note is re-read (vectors are reused, not recomputed)
@@ -62,8 +63,8 @@ class LexicalIndex:
             self._db.execute("INSERT INTO lexical (rowid, names, body) VALUES (?, ?, ?)",
                              (rowid, name_terms, " ".join(terms(text))))
         self._db.executemany("INSERT INTO note_names (path, name, key) VALUES (?, ?, ?)",
-                             [(path, name.casefold(), " ".join(terms(name))) for name in dict.fromkeys(names) if name])
-        self._db.execute("INSERT INTO note_names (path, name, key) VALUES (?, ?, '')", (path, path.casefold(),))
+                             [(path, name_key(name), " ".join(terms(nfc(name)))) for name in dict.fromkeys(names) if name])
+        self._db.execute("INSERT INTO note_names (path, name, key) VALUES (?, ?, '')", (path, name_key(path),))
 
     def delete(self, path: str) -> None:
         self._db.execute("DELETE FROM lexical WHERE rowid IN (SELECT rowid FROM lexical_chunks WHERE path = ?)", (path,))
@@ -88,7 +89,7 @@ class LexicalIndex:
 
     def notes_named_in(self, query: str) -> list[str]:
         """Notes whose title or an alias appears word for word in `query`, longest name first."""
-        words = terms(query)
+        words = terms(nfc(query))
         spans = {" ".join(words[i:j]) for i in range(len(words))
                  for j in range(i + 1, min(i + MAX_NAME_TERMS, len(words)) + 1)}
         if not spans:
@@ -101,7 +102,7 @@ class LexicalIndex:
         """Wikilink targets -> note paths: by path ("Folder/Note"), file name, or title/alias (case-insensitive)."""
         found: dict[str, str] = {}
         for name in names:
-            target = name.strip().casefold()
+            target = name_key(name.strip())
             target = target[:-3] if target.endswith(".md") else target
             row = self._db.execute("SELECT path FROM note_names WHERE name IN (?, ?) ORDER BY length(path) LIMIT 1",
                                    (target, target + ".md")).fetchone()

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from vaultrag.ingest.lexical import LexicalIndex
+from vaultrag.ingest.names import name_key
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS files (
@@ -106,19 +107,17 @@ class Manifest:
                        modified_after: float | None = None) -> set[str]:
         """Indexed paths with any of `tags` (or a tag nested below one), under `path_prefix`, modified since then.
 
-        Tags and the prefix compare without letter case, as Obsidian's search does."""
-        sql, args = "SELECT path FROM files WHERE 1", []
-        if tags:
-            sql += (" AND EXISTS (SELECT 1 FROM json_each(files.tags) t, json_each(?) w"
-                    " WHERE lower(t.value) = lower(w.value) OR lower(t.value) LIKE lower(w.value) || '/%')")
-            args.append(json.dumps(list(tags), ensure_ascii=False))
-        if path_prefix:
-            sql += " AND lower(substr(path, 1, length(?))) = lower(?)"
-            args += [path_prefix, path_prefix]
+        Tags and the prefix compare as `names.name_key` (NFC, casefold: without letter case, as Obsidian's search
+        does) and literally: no character of theirs is a wildcard."""
+        sql, args = "SELECT path, tags FROM files", []
         if modified_after is not None:  # seconds since the epoch
-            sql += " AND mtime_ns >= ? * 1e9"
+            sql += " WHERE mtime_ns >= ? * 1e9"
             args.append(modified_after)
-        return {row[0] for row in self._db.execute(sql, args)}
+        wanted = [name_key(tag) for tag in tags]
+        prefix = name_key(path_prefix)
+        return {path for path, tags_json in self._db.execute(sql, args)
+                if name_key(path).startswith(prefix)
+                and (not wanted or any(_tag_matches(name_key(tag), wanted) for tag in json.loads(tags_json)))}
 
     def first_chunk(self, path: str) -> str | None:
         row = self._db.execute("SELECT json_extract(chunk_ids, '$[0]') FROM files WHERE path = ?", (path,)).fetchone()
@@ -164,6 +163,10 @@ class Manifest:
 
     def set_meta(self, key: str, value: str) -> None:
         self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+
+def _tag_matches(tag: str, wanted: list[str]) -> bool:
+    return any(tag == w or tag.startswith(w + "/") for w in wanted)
 
 
 def _record(row: dict) -> FileRecord:

@@ -206,3 +206,24 @@ def test_a_model_switch_while_searches_run_loses_none(searcher_for, embedder, tm
     assert not errors
     assert tops and all(top == ["Garden/Tomatoes.md"] for top in tops)
     assert searcher._active._holders == {}
+
+
+def test_an_nfd_named_note_is_found_by_an_nfc_link_and_path_filter(searcher_for):
+    """A note saved on macOS has a decomposed name (e + U+0301); links and filters typed elsewhere are composed."""
+    import unicodedata
+
+    folder, note = unicodedata.normalize("NFD", "Cafés"), unicodedata.normalize("NFD", "Café Lumière")
+    searcher = searcher_for({
+        f"{folder}/{note}.md": "---\ntags: [Straße]\n---\nThe espresso machine needs descaling every month.",
+        "Plans.md": "Meet Ana at [[Café Lumière]] on Friday to plan the trip.",
+        "Other.md": "---\ntags: [axb]\n---\nThe espresso beans come from the market.",
+    })
+    path = f"{folder}/{note}.md"
+    results = searcher.search('path:"Cafés/" how often to descale the espresso machine', k=3)
+    assert [r.path for r in results] == [path]
+    index_of = searcher._active.hold
+    with index_of() as index:
+        assert index.manifest.lexical.resolve(["Café Lumière"]) == {"Café Lumière": path}
+    assert _paths(searcher.search("tag:STRASSE espresso", k=3)) == [path]  # casefold: ß is ss
+    assert searcher.search("tag:a_b espresso", k=3) == []  # `_` is a letter here, not SQL's wildcard
+    assert searcher.search("tag:a% espresso", k=3) == []
