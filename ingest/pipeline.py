@@ -85,11 +85,14 @@ class VaultIndexer:
         assert self._index is not None, "use VaultIndexer in a with block"
         return self._index
 
-    def sync(self, progress: Progress | None = None, stop: threading.Event | None = None) -> SyncSummary:
+    def sync(self, progress: Progress | None = None, stop: threading.Event | None = None,
+             paths: set[str] | None = None) -> SyncSummary:
+        """One sync: of the whole vault, or only of `paths` (a watcher batch; see Syncer.run)."""
         with self.data.guard():  # a full or read-only data dir is said as such, naming it
-            summary = Syncer(self.vault, self.index, self.model, self.embedder, self._options).run(progress, stop)
+            summary = Syncer(self.vault, self.index, self.model, self.embedder, self._options).run(progress, stop,
+                                                                                                  paths)
         previous = self.data.active_name()
-        if previous != self.index.name and summary.complete:
+        if previous != self.index.name and summary.complete and paths is None:  # a new model's index: once whole
             self.data.set_active(self.index.name)
             if previous:
                 self.data.drop_index(previous)

@@ -1,9 +1,8 @@
 """Sync: compare the vault with the manifest and apply exactly the difference to the index.
 
 The same code serves a first full index, a re-run, the daemon's startup reconcile and its watcher batches:
-unchanged files cost a stat (files modified within RACY_NS of the last sync a read and a hash too); touched files a
-read and a hash; only chunk texts never seen before are embedded
-(vectors are found in the store by content hash, so moves and repeated text reuse them).
+unchanged files cost a stat (or a hash, within RACY_NS of the last sync); touched files a read and a hash; only chunk
+texts never seen before are embedded (vectors are found in the store by content hash, so moves reuse them).
 
 Crash safety: files are marked `pending` in the manifest before the store is touched and `clean` after. A run
 that does not finish leaves the manifest's `dirty` flag set, and the next run first checks the store's chunk ids
@@ -27,6 +26,7 @@ from vaultrag.ingest.index import Index
 from vaultrag.ingest.lexical import LEXICAL_VERSION
 from vaultrag.ingest.manifest import FileRecord, ProblemRecord
 from vaultrag.ingest.markdown import PARSER_VERSION
+from vaultrag.ingest.scan_scope import ScanScope
 from vaultrag.ingest.note_plan import PlannedNote, file_record, plan_note, problem_kind, text_hash
 from vaultrag.ingest.store import StoredChunk
 from vaultrag.ingest.vault import FileStat, NoteUnreadable, read_note, scan_vault
@@ -35,9 +35,8 @@ log = logging.getLogger(__name__)
 
 BATCH_CHUNKS = 512  # chunks embedded and written per step; bounds memory and the work a crash can lose
 EMBED_STEP = 64  # texts encoded between checks for a stop request: a shutdown waits for one step at most
-# A file whose mtime is this close to (or after) the last sync's scan may have changed again within the same
-# timestamp tick (2 s on FAT and exFAT, 1 s on HFS+, coarse on SMB): it is re-hashed on the next sync, as git
-# treats its "racy" entries, so a same-size edit inside that tick is never missed.
+# A file whose mtime is this close to (or after) the last sync's scan may have changed again within its timestamp
+# tick (2 s on FAT and exFAT, 1 s on HFS+): it is re-hashed on the next sync, as git does with "racy" entries.
 RACY_NS = 2_000_000_000
 
 
@@ -97,18 +96,24 @@ class Syncer:
         self._chunking = (f"{PARSER_VERSION}/{CHUNKER_VERSION}/{options.chunk_tokens}/{options.min_chunk_tokens}"
                           f"/lexical{LEXICAL_VERSION}")
 
-    def run(self, progress: Progress | None = None, stop: threading.Event | None = None) -> SyncSummary:
-        """Apply the difference. With `stop` set, it returns after the batch in hand, leaving a consistent index."""
+    def run(self, progress: Progress | None = None, stop: threading.Event | None = None,
+            paths: set[str] | None = None) -> SyncSummary:
+        """Apply the difference. With `stop` set, it returns after the batch in hand, leaving a consistent index.
+
+        With `paths` (a watcher batch: changed files, both ends of a move, moved or deleted folders) only those and
+        what lies below them are looked at, unless the index needs a full pass (an unfinished run, new chunking)."""
         started = time.monotonic()
         manifest = self.index.manifest
         summary = self._summary = SyncSummary()
+        rechunk_all = self._rechunk = manifest.get_meta("chunking") != self._chunking
+        dirty = manifest.get_meta("dirty") == "1"
+        scope = ScanScope(paths) if paths is not None and not (dirty or rechunk_all) else None
         scanned_ns = time.time_ns()
         scan = scan_vault(self.vault, self.options.include, self.options.exclude, self.options.obsidian_ignore,
-                          self.options.max_bytes)
-        records = manifest.files()
-        problems = manifest.problems()
-        rechunk_all = self._rechunk = manifest.get_meta("chunking") != self._chunking
-        if manifest.get_meta("dirty") == "1":
+                          self.options.max_bytes, scope)
+        records = {p: r for p, r in manifest.files().items() if scope is None or scope.covers(p)}
+        problems = {p: r for p, r in manifest.problems().items() if scope is None or scope.covers(p)}
+        if dirty:
             self._repair(records)
         with manifest.transaction(durable=True):  # on disk before the store is touched: see _repair
             manifest.set_meta("dirty", "1")
@@ -148,12 +153,12 @@ class Syncer:
             summary.renamed = sum(1 for p in gone if records[p].content_hash in new_hashes)
             summary.indexed -= summary.renamed  # a rename is reported as such, not as a new note
             self._remove(gone, records, summary)
-            self._record_problems(scan_problems, records, summary)
+            self._record_problems(scan_problems, records, problems)
 
         with manifest.transaction():  # every batch is committed: consistent even when stopped early
-            if summary.complete:
+            if summary.complete and scope is None:
                 manifest.set_meta("chunking", self._chunking)
-                manifest.set_meta("scanned_ns", str(scanned_ns))
+                manifest.set_meta("scanned_ns", str(scanned_ns))  # the racy window of a narrowed sync stays open
             manifest.set_meta("last_sync", time.strftime("%Y-%m-%dT%H:%M:%S%z"))
             manifest.set_meta("dirty", "0")
         for prob in manifest.problems().values():
@@ -265,16 +270,17 @@ class Syncer:
         with self.index.manifest.transaction():
             self.index.manifest.put_problem(ProblemRecord(stat.path, stat.size, stat.mtime_ns, kind, reason))
 
-    def _record_problems(self, scan_problems: dict, records: dict[str, FileRecord], summary: SyncSummary) -> None:
-        """Scan-time problems replace what was indexed under that path; problems of vanished files are dropped."""
+    def _record_problems(self, scan_problems: dict, records: dict[str, FileRecord],
+                         known: dict[str, ProblemRecord]) -> None:
+        """Scan-time problems replace what was indexed under that path; problems of vanished files are dropped.
+        `records` and `known` are the files and problems the scan looked at (all, or a watcher batch's)."""
         manifest = self.index.manifest
-        known = manifest.problems()
         for path, prob in scan_problems.items():
             if path in records or path not in known or known[path].reason != prob.reason:  # new: said once
                 self._problem(FileStat(path, 0, 0), problem_kind(prob.reason), prob.reason, records.get(path))
         indexed = manifest.paths()
         with manifest.transaction():
-            for path in manifest.problems():
+            for path in known:
                 if path not in scan_problems and (path in indexed or not (self.vault / path).exists()):
                     manifest.delete_problem(path)
 

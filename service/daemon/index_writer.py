@@ -31,6 +31,8 @@ class IndexWriter:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._forget: list[str | None] = []  # re-index requests: a path, or None for everything
+        self._paths: set[str] = set()  # what the watcher's batches since the last sync named
+        self._full = True  # the next sync covers the whole vault (the startup reconcile, a sweep, a retry)
         self._requests = threading.Lock()
         self._thread: threading.Thread | None = None
         self._retry: float | None = None  # seconds until the next try while syncs fail
@@ -44,7 +46,13 @@ class IndexWriter:
             self._thread.start()
 
     def request_sync(self, paths: set[str] | None = None) -> None:
-        """Something changed (the watcher saw `paths`): sync soon. Many requests make one sync."""
+        """Something changed (the watcher saw `paths`; None: anything may have): sync soon, only those paths when
+        every request since the last sync named its paths. Many requests make one sync."""
+        with self._requests:
+            if paths is None:
+                self._full = True
+            else:
+                self._paths |= paths
         self._wake.set()
 
     def reindex(self, path: str | None = None) -> None:
@@ -80,16 +88,19 @@ class IndexWriter:
     def _sync(self, reason: str) -> None:
         with self._requests:
             forget, self._forget = self._forget, []
+            paths, self._paths = self._paths, set()
+            full, self._full = self._full or bool(forget) or reason != "change", False
         try:
             with self._indexer.data.guard():
                 while forget:
                     self._indexer.forget(forget[0])
                     forget.pop(0)
                 started = time.monotonic()
-                summary = self._indexer.sync(self._progress, self._stop)
+                summary = self._indexer.sync(self._progress, self._stop, None if full else paths)
         except Exception as exc:  # never let one bad sync end the daemon: report it and retry
             with self._requests:
                 self._forget[:0] = forget  # the re-index requests not yet recorded are kept for the retry
+                self._full = True
             self._retry = min(self._retry * 2, RETRY_SECONDS[1]) if self._retry else RETRY_SECONDS[0]
             if isinstance(exc, VaultragError):  # a cause a person can fix, said in one line
                 log.error("sync failed: %s (retrying in %.0f s, or on the next change)", exc, self._retry)

@@ -272,3 +272,22 @@ def test_the_embedded_count_is_the_syncs_own_while_searches_run(indexed, embedde
         thread.join()
         searcher.close()
     assert summary.embedded == 1  # the one changed chunk, not the questions encoded meanwhile
+
+
+def test_a_watcher_batch_syncs_only_the_paths_it_names(indexed, embedder):
+    """Edits elsewhere wait for the next full sync; a folder move named by both ends keeps its vectors."""
+    from vaultrag.ingest.pipeline import VaultIndexer
+
+    vault, settings, _ = indexed
+    (vault / "Work/Alpha.md").write_text("# Project Alpha\n\nAlpha now ships in Q4, after the security audit.\n")
+    (vault / "Home/Network.md").write_text("# Home network\n\nThe router moved to 10.0.0.1 last week.\n")
+    (vault / "Recipes").rename(vault / "Baking")
+    with VaultIndexer(settings, embedder) as indexer:
+        narrowed = indexer.sync(paths={"Work/Alpha.md", "Recipes", "Baking"})
+        assert (narrowed.indexed, narrowed.renamed, narrowed.embedded) == (1, 1, 1)
+        assert "Home/Network.md" in chunk_paths(settings) and "Baking/Sourdough.md" in chunk_paths(settings)
+        assert "10.0.0.1" not in search(settings, embedder, "router address", k=1)[0].text  # not named: not yet
+        swept = indexer.sync()
+    assert swept.indexed == 1 and "10.0.0.1" in search(settings, embedder, "router address", k=1)[0].text
+    assert set(chunk_paths(settings)) == {"Work/Alpha.md", "Home/Network.md", "Journal/2024-03-01.md",
+                                          "Baking/Sourdough.md"}
