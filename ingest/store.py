@@ -147,6 +147,9 @@ class VectorStore:
                 else:
                     self._chroma = None  # fetch the collection again (it may be gone: NotFoundError, no re-create)
                 if attempt == 2:
+                    if not self._writer and _missing(exc):
+                        raise StoreUnavailable(f"the vector store has no collection {self.name} for the active "
+                                               "index (a model switch removed it, or the store lost its data)") from exc
                     explained = self._client.explain(exc)
                     if explained is exc:
                         raise
@@ -232,6 +235,12 @@ def _caller_error(exc: Exception) -> bool:
     if isinstance(exc, ChromaError):
         return exc.code() < 500 and exc.code() != 404
     return isinstance(exc, (ValueError, TypeError))
+
+
+def _missing(exc: Exception) -> bool:
+    from chromadb.errors import ChromaError
+
+    return isinstance(exc, ChromaError) and exc.code() == 404
 
 
 class _Calls:

@@ -6,8 +6,8 @@ import threading
 
 import numpy as np
 import pytest
-from chromadb.errors import NotFoundError
 
+from vaultrag.ingest.errors import StoreUnavailable
 from vaultrag.ingest.store import StoredChunk, VectorStore, open_client
 
 ROWS = 12_000  # six of the store's batches: the reader's failure lands while the writer is inside the upsert
@@ -54,8 +54,8 @@ def test_a_reader_never_recreates_a_collection_the_writer_dropped(tmp_path):
     writer.add(items, vectors)
     reader = VectorStore(client, "vaultrag-old", "m", writer=False)
     writer.drop()  # a model switch removes the old index while a search still holds it
-    with pytest.raises(NotFoundError):
+    with pytest.raises(StoreUnavailable, match="no collection"):
         reader.query(vectors[0], 3)
     assert "vaultrag-old" not in [c.name for c in client.get()[0].list_collections()]
-    with pytest.raises(NotFoundError):
+    with pytest.raises(StoreUnavailable, match="no collection"):
         VectorStore(client, "vaultrag-never-built", "m", writer=False)
