@@ -183,13 +183,20 @@ class _Transaction:
     def __enter__(self):
         if self._durable:  # synchronous cannot change inside a transaction; FULL fsyncs the WAL at COMMIT
             self._db.execute("PRAGMA synchronous=FULL")
-        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+        except BaseException:
+            self._relax()
+            raise
         return self
+
+    def _relax(self) -> None:
+        if self._durable:
+            self._db.execute("PRAGMA synchronous=NORMAL")
 
     def __exit__(self, exc_type, *_):
         try:
             self._db.execute("ROLLBACK" if exc_type else "COMMIT")
         finally:
-            if self._durable:
-                self._db.execute("PRAGMA synchronous=NORMAL")
+            self._relax()
         return False

@@ -153,7 +153,7 @@ class Syncer:
             summary.renamed = sum(1 for p in gone if records[p].content_hash in new_hashes)
             summary.indexed -= summary.renamed  # a rename is reported as such, not as a new note
             self._remove(gone, records, summary)
-            self._record_problems(scan_problems, records, problems)
+            self._record_problems(scan_problems, records, scope)
 
         with manifest.transaction():  # every batch is committed: consistent even when stopped early
             if summary.complete and scope is None:
@@ -270,11 +270,11 @@ class Syncer:
         with self.index.manifest.transaction():
             self.index.manifest.put_problem(ProblemRecord(stat.path, stat.size, stat.mtime_ns, kind, reason))
 
-    def _record_problems(self, scan_problems: dict, records: dict[str, FileRecord],
-                         known: dict[str, ProblemRecord]) -> None:
-        """Scan-time problems replace what was indexed under that path; problems of vanished files are dropped.
-        `records` and `known` are the files and problems the scan looked at (all, or a watcher batch's)."""
+    def _record_problems(self, scan_problems: dict, records: dict[str, FileRecord], scope: ScanScope | None) -> None:
+        """Scan-time problems replace what was indexed under that path; problems of vanished files are dropped
+        (of those the scan looked at: all, or a watcher batch's)."""
         manifest = self.index.manifest
+        known = {p: r for p, r in manifest.problems().items() if scope is None or scope.covers(p)}
         for path, prob in scan_problems.items():
             if path in records or path not in known or known[path].reason != prob.reason:  # new: said once
                 self._problem(FileStat(path, 0, 0), problem_kind(prob.reason), prob.reason, records.get(path))
