@@ -103,11 +103,6 @@ class EmbedderBase:
         raise NotImplementedError
 
 
-# Encodes in this process take turns: two at once (the writer's batch, a search, /v1/embeddings) split torch's
-# threads between them and both slow down many times over on a small CPU.
-ENCODING = threading.Lock()
-
-
 class Embedder(EmbedderBase):
     """Normalised sentence embeddings; the model loads once, on first use, in a thread-safe way.
 
@@ -137,13 +132,9 @@ class Embedder(EmbedderBase):
         model = self._loaded()
         prefix = self._prefixes[query]
         texts = [prefix + text for text in texts] if prefix else texts
-        batch = self._batch()
-        parts = []
-        for start in range(0, len(texts), batch):
-            with ENCODING:  # one batch at a time: a question waits for one batch of the writer's, at most
-                parts.append(model.encode(texts[start:start + batch], batch_size=batch, normalize_embeddings=True,
-                                          convert_to_numpy=True, show_progress_bar=False))
-        return np.concatenate(parts).astype(np.float32, copy=False)
+        vectors = model.encode(texts, batch_size=self._batch(), normalize_embeddings=True,
+                               convert_to_numpy=True, show_progress_bar=False)
+        return vectors.astype(np.float32, copy=False)
 
     def _loaded(self):
         with self._lock:
