@@ -93,24 +93,23 @@ def _checked(files: ModelFiles) -> ModelFiles:
 
 class EmbedderBase:
     """`embed` (texts to index) and `embed_query` (questions) built on one required method, `_vectors`; counts
-    the texts it encodes (0 after a sync proves every vector was reused)."""
+    the passages it encodes, exactly from any thread (questions are not counted). A sync counts its own."""
 
     texts_embedded = 0
+    _counting = threading.Lock()
 
     def embed(self, texts: list[str]) -> np.ndarray:
         """Vectors of texts to index (passages)."""
-        return self._counted(texts, query=False)
+        if not texts:
+            return np.zeros((0, 0), dtype=np.float32)
+        vectors = self._vectors(texts, False)
+        with self._counting:
+            self.texts_embedded += len(texts)
+        return vectors
 
     def embed_query(self, texts: list[str]) -> np.ndarray:
         """Vectors of questions to search with."""
-        return self._counted(texts, query=True)
-
-    def _counted(self, texts: list[str], query: bool) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, 0), dtype=np.float32)
-        vectors = self._vectors(texts, query)
-        self.texts_embedded += len(texts)
-        return vectors
+        return self._vectors(texts, True) if texts else np.zeros((0, 0), dtype=np.float32)
 
     def _vectors(self, texts: list[str], query: bool) -> np.ndarray:
         """Normalised float32 vectors, one row per text."""

@@ -46,6 +46,17 @@ class Index:
         self.manifest.close()
 
 
+def _fsync_dir(path: Path) -> None:
+    """Make a rename in `path` durable (POSIX; Windows has no directory fsync and needs none)."""
+    if os.name != "posix":
+        return
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 class DataDir:
     def __init__(self, path: Path, store_url: str = ""):
         self.path = path
@@ -84,10 +95,15 @@ class DataDir:
             return None
 
     def set_active(self, name: str) -> None:
+        """Switch searches to `name`; once this returns the switch survives a power cut (file and folder fsynced)."""
         with self.guard():
             tmp = self.path / "active.tmp"
-            tmp.write_text(name)
+            with open(tmp, "w") as f:
+                f.write(name)
+                f.flush()
+                os.fsync(f.fileno())
             os.replace(tmp, self.path / "active")
+            _fsync_dir(self.path)
 
     def open_index(self, name: str, model_id: str) -> Index:
         with self.guard():
@@ -103,14 +119,20 @@ class DataDir:
         return name if name is not None and self.manifest_path(name).is_file() else None
 
     def open_active(self) -> Index | None:
-        """The index searches use, or None when nothing has been indexed yet."""
+        """The index searches use (a reader: it never resets the store client or creates the collection), or None
+        when nothing has been indexed yet."""
         name = self._built_active_name()
         if name is None:
             return None
         with self.guard():
             manifest = Manifest(self.manifest_path(name))
             model_id = manifest.get_meta("model_id") or ""
-            return Index(name, manifest, VectorStore(self.client, name, model_id))
+            try:
+                store = VectorStore(self.client, name, model_id, writer=False)
+            except BaseException:
+                manifest.close()
+                raise
+            return Index(name, manifest, store)
 
     def active_model_id(self) -> str | None:
         """The embedding model of the active index, from its manifest alone (the vector store stays closed)."""

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 from vaultrag.ingest.inline import strip_md
 from vaultrag.ingest.language_id import language_of, rank_among
+from vaultrag.ingest.names import name_key, nfc
 from vaultrag.ingest.search_terms import DEFAULT_LANGUAGE, terms
 
 LEXICAL_VERSION = 2  # bump when the stored terms change: every note is re-read (vectors are reused, not recomputed)
@@ -81,9 +82,9 @@ class LexicalIndex:
             self._db.execute("INSERT INTO lexical_languages VALUES (?, 1) "
                              "ON CONFLICT (language) DO UPDATE SET chunks = chunks + 1", (language,))
         self._db.executemany("INSERT INTO note_names (path, name, key) VALUES (?, ?, ?)",
-                             [(path, name.casefold(), " ".join(terms(name, note_language)))
+                             [(path, name_key(name), " ".join(terms(nfc(name), note_language)))
                               for name in dict.fromkeys(names) if name])
-        self._db.execute("INSERT INTO note_names (path, name, key) VALUES (?, ?, '')", (path, path.casefold(),))
+        self._db.execute("INSERT INTO note_names (path, name, key) VALUES (?, ?, '')", (path, name_key(path),))
 
     def delete(self, path: str) -> None:
         self._db.execute("UPDATE lexical_languages SET chunks = chunks - (SELECT count(*) FROM lexical_chunks c "
@@ -112,7 +113,7 @@ class LexicalIndex:
     def notes_named_in(self, query: str) -> list[str]:
         """Notes whose title or an alias appears word for word in `query`, longest name first."""
         spans = {" ".join(words[i:j]) for language in self.query_languages(query)
-                 for words in [terms(query, language)] for i in range(len(words))
+                 for words in [terms(nfc(query), language)] for i in range(len(words))
                  for j in range(i + 1, min(i + MAX_NAME_TERMS, len(words)) + 1)}
         if not spans:
             return []
@@ -139,7 +140,7 @@ class LexicalIndex:
         """Wikilink targets -> note paths: by path ("Folder/Note"), file name, or title/alias (case-insensitive)."""
         found: dict[str, str] = {}
         for name in names:
-            target = name.strip().casefold()
+            target = name_key(name.strip())
             target = target[:-3] if target.endswith(".md") else target
             row = self._db.execute("SELECT path FROM note_names WHERE name IN (?, ?) ORDER BY length(path) LIMIT 1",
                                    (target, target + ".md")).fetchone()

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from vaultrag.ingest.inline import strip_md
 from vaultrag.ingest.lexical import LexicalIndex
+from vaultrag.ingest.names import name_key
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS files (
@@ -87,9 +88,13 @@ class Manifest:
     def close(self) -> None:
         self._db.close()
 
-    def transaction(self):
-        """`with manifest.transaction():` groups writes so a crash keeps all or none of them."""
-        return _Transaction(self._db)
+    def transaction(self, durable: bool = False):
+        """`with manifest.transaction():` groups writes so a crash keeps all or none of them.
+
+        In WAL mode with synchronous=NORMAL a power cut may lose the last commits (never reorder them). With
+        `durable`, the commit (and every commit before it) is on disk when the block ends: used for what must be
+        recorded before the vector store is touched (the dirty flag, files marked pending)."""
+        return _Transaction(self._db, durable)
 
     # files
     def files(self) -> dict[str, FileRecord]:
@@ -105,19 +110,17 @@ class Manifest:
                        modified_after: float | None = None) -> set[str]:
         """Indexed paths with any of `tags` (or a tag nested below one), under `path_prefix`, modified since then.
 
-        Tags and the prefix compare without letter case, as Obsidian's search does."""
-        sql, args = "SELECT path FROM files WHERE 1", []
-        if tags:
-            sql += (" AND EXISTS (SELECT 1 FROM json_each(files.tags) t, json_each(?) w"
-                    " WHERE lower(t.value) = lower(w.value) OR lower(t.value) LIKE lower(w.value) || '/%')")
-            args.append(json.dumps(list(tags), ensure_ascii=False))
-        if path_prefix:
-            sql += " AND lower(substr(path, 1, length(?))) = lower(?)"
-            args += [path_prefix, path_prefix]
+        Tags and the prefix compare as `names.name_key` (NFC, casefold: without letter case, as Obsidian's search
+        does) and literally: no character of theirs is a wildcard."""
+        sql, args = "SELECT path, tags FROM files", []
         if modified_after is not None:  # seconds since the epoch
-            sql += " AND mtime_ns >= ? * 1e9"
+            sql += " WHERE mtime_ns >= ? * 1e9"
             args.append(modified_after)
-        return {row[0] for row in self._db.execute(sql, args)}
+        wanted = [name_key(tag) for tag in tags]
+        prefix = name_key(path_prefix)
+        return {path for path, tags_json in self._db.execute(sql, args)
+                if name_key(path).startswith(prefix)
+                and (not wanted or any(_tag_matches(name_key(tag), wanted) for tag in json.loads(tags_json)))}
 
     def first_chunk(self, path: str) -> str | None:
         row = self._db.execute("SELECT json_extract(chunk_ids, '$[0]') FROM files WHERE path = ?", (path,)).fetchone()
@@ -205,6 +208,10 @@ class Manifest:
         self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
 
 
+def _tag_matches(tag: str, wanted: list[str]) -> bool:
+    return any(tag == w or tag.startswith(w + "/") for w in wanted)
+
+
 def _record(row: dict) -> FileRecord:
     for key in _JSON_COLUMNS:
         row[key] = json.loads(row[key])
@@ -212,13 +219,27 @@ def _record(row: dict) -> FileRecord:
 
 
 class _Transaction:
-    def __init__(self, db: sqlite3.Connection):
+    def __init__(self, db: sqlite3.Connection, durable: bool):
         self._db = db
+        self._durable = durable
 
     def __enter__(self):
-        self._db.execute("BEGIN IMMEDIATE")
+        if self._durable:  # synchronous cannot change inside a transaction; FULL fsyncs the WAL at COMMIT
+            self._db.execute("PRAGMA synchronous=FULL")
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+        except BaseException:
+            self._relax()
+            raise
         return self
 
+    def _relax(self) -> None:
+        if self._durable:
+            self._db.execute("PRAGMA synchronous=NORMAL")
+
     def __exit__(self, exc_type, *_):
-        self._db.execute("ROLLBACK" if exc_type else "COMMIT")
+        try:
+            self._db.execute("ROLLBACK" if exc_type else "COMMIT")
+        finally:
+            self._relax()
         return False

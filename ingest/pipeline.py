@@ -42,6 +42,9 @@ class VaultIndexer:
         self._options = sync_options(settings, self.model.max_seq_length, self.model.tokens.special_tokens)
         self._lock: WriterLock = self.data.writer_lock(vault=str(self.vault), **lock_info)
         self._index: Index | None = None
+        self._handed_over = False
+        self._closed = False
+        self._closing = threading.Lock()
 
     def __enter__(self) -> "VaultIndexer":
         self._lock.__enter__()
@@ -58,21 +61,38 @@ class VaultIndexer:
         return self
 
     def __exit__(self, *_) -> None:
-        if self._index is not None:
-            self._index.close()
-            self._index = None
-        self._lock.__exit__(None, None, None)
+        if not self._handed_over:
+            self.close()
+
+    def hand_over(self) -> None:
+        """From now on the caller (the daemon's writer thread) closes this indexer, once it has stopped writing;
+        leaving the `with` block no longer does, so the manifest and lock are never released under a live writer."""
+        self._handed_over = True
+
+    def close(self) -> None:
+        """Close the index and release the writer lock (once)."""
+        with self._closing:
+            if self._closed:
+                return
+            self._closed = True
+            if self._index is not None:
+                self._index.close()
+                self._index = None
+            self._lock.__exit__(None, None, None)
 
     @property
     def index(self) -> Index:
         assert self._index is not None, "use VaultIndexer in a with block"
         return self._index
 
-    def sync(self, progress: Progress | None = None, stop: threading.Event | None = None) -> SyncSummary:
+    def sync(self, progress: Progress | None = None, stop: threading.Event | None = None,
+             paths: set[str] | None = None) -> SyncSummary:
+        """One sync: of the whole vault, or only of `paths` (a watcher batch; see Syncer.run)."""
         with self.data.guard():  # a full or read-only data dir is said as such, naming it
-            summary = Syncer(self.vault, self.index, self.model, self.embedder, self._options).run(progress, stop)
+            summary = Syncer(self.vault, self.index, self.model, self.embedder, self._options).run(progress, stop,
+                                                                                                  paths)
         previous = self.data.active_name()
-        if previous != self.index.name and summary.complete:
+        if previous != self.index.name and summary.complete and paths is None:  # a new model's index: once whole
             self.data.set_active(self.index.name)
             if previous:
                 self.data.drop_index(previous)

@@ -3,9 +3,12 @@
 Chroma never computes embeddings here: vaultrag always passes its own vectors (Chroma's default embedding function
 would try to download a model).
 
-Every call goes through one client per data dir or server in this process. A failed call drops that client and is
-tried once more on a new one: a Chroma server that restarted is reconnected, and an embedded Chroma, which keeps
-bad state after a write failed (a full disk), starts afresh from what it has on disk.
+Every call goes through one client per data dir or server in this process. A failed call of the writer's store
+drops that client and is tried once more on a new one: a Chroma server that restarted is reconnected, and an
+embedded Chroma, which keeps bad state after a write failed (a full disk), starts afresh from what it has on disk.
+Only the writer resets: closing the client under a writer in the middle of an upsert would break it. A reader's
+failed call is tried once more on the client as it is (the writer may have reset it meanwhile), and a reader never
+creates a collection: one dropped by a model switch stays dropped.
 """
 
 from __future__ import annotations
@@ -118,10 +121,11 @@ def _connect(store_url: str, data_dir: Path):
 class VectorStore:
     """One collection. Ids are chunk ids; metadata carries everything a search result shows."""
 
-    def __init__(self, client: StoreClient, name: str, model_id: str):
+    def __init__(self, client: StoreClient, name: str, model_id: str, writer: bool = True):
         self._client = client
         self.name = name
         self._model_id = model_id
+        self._writer = writer  # only the writer's store may reset the shared client, and create its collection
         self._chroma = None  # the Chroma collection, fetched again when the client has been reset
         self._generation = -1
         self._collection = _Calls(self)  # what the methods below call; each call goes through _call
@@ -138,8 +142,14 @@ class VectorStore:
             except Exception as exc:
                 if _caller_error(exc) and generation == self._client.generation:
                     raise
-                self._client.reset(generation)
+                if self._writer:
+                    self._client.reset(generation)
+                else:
+                    self._chroma = None  # fetch the collection again (it may be gone: NotFoundError, no re-create)
                 if attempt == 2:
+                    if not self._writer and _missing(exc):
+                        raise StoreUnavailable(f"the vector store has no collection {self.name} for the active "
+                                               "index (a model switch removed it, or the store lost its data)") from exc
                     explained = self._client.explain(exc)
                     if explained is exc:
                         raise
@@ -149,11 +159,11 @@ class VectorStore:
     def _current(self):
         client, generation = self._client.get()
         if self._chroma is None or generation != self._generation:
-            if self._chroma is None:
+            if self._chroma is None and self._writer:
                 self._chroma = client.get_or_create_collection(
                     self.name, metadata={"embedding_model": self._model_id},
                     configuration={"hnsw": {"space": "cosine"}}, embedding_function=None)
-            else:  # reconnected: never re-create a collection that was dropped meanwhile
+            else:  # a reader, or reconnected: never re-create a collection that was dropped meanwhile
                 self._chroma = client.get_collection(self.name, embedding_function=None)
             self._generation = generation
         return self._chroma
@@ -216,12 +226,21 @@ class VectorStore:
 
 
 def _caller_error(exc: Exception) -> bool:
-    """A mistake in the call itself (a bad argument, a duplicate id): a new client would fail the same way."""
-    from chromadb.errors import ChromaError, NotFoundError
+    """A mistake in the call itself (a bad argument, a duplicate id): a new client would fail the same way.
+
+    Chroma's errors carry an HTTP-like code (`ChromaError.code()`, the same in embedded and server mode): under 500
+    is the caller's, except 404 (a collection fetched before a reconnect may be found again on the new client)."""
+    from chromadb.errors import ChromaError
 
     if isinstance(exc, ChromaError):
-        return exc.code() < 500 and not isinstance(exc, NotFoundError)
+        return exc.code() < 500 and exc.code() != 404
     return isinstance(exc, (ValueError, TypeError))
+
+
+def _missing(exc: Exception) -> bool:
+    from chromadb.errors import ChromaError
+
+    return isinstance(exc, ChromaError) and exc.code() == 404
 
 
 class _Calls:

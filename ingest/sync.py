@@ -1,8 +1,8 @@
 """Sync: compare the vault with the manifest and apply exactly the difference to the index.
 
 The same code serves a first full index, a re-run, the daemon's startup reconcile and its watcher batches:
-unchanged files cost a stat; touched files a read and a hash; only chunk texts never seen before are embedded
-(vectors are found in the store by content hash, so moves and repeated text reuse them).
+unchanged files cost a stat (or a hash, within RACY_NS of the last sync); touched files a read and a hash; only chunk
+texts never seen before are embedded (vectors are found in the store by content hash, so moves reuse them).
 
 Crash safety: files are marked `pending` in the manifest before the store is touched and `clean` after. A run
 that does not finish leaves the manifest's `dirty` flag set, and the next run first checks the store's chunk ids
@@ -26,6 +26,7 @@ from vaultrag.ingest.index import Index
 from vaultrag.ingest.lexical import LEXICAL_VERSION
 from vaultrag.ingest.manifest import FileRecord, ProblemRecord
 from vaultrag.ingest.markdown import PARSER_VERSION
+from vaultrag.ingest.scan_scope import ScanScope
 from vaultrag.ingest.note_plan import PlannedNote, file_record, plan_note, problem_kind, text_hash
 from vaultrag.ingest.store import StoredChunk
 from vaultrag.ingest.vault import FileStat, NoteUnreadable, read_note, scan_vault
@@ -34,6 +35,7 @@ log = logging.getLogger(__name__)
 
 BATCH_CHUNKS = 512  # chunks embedded and written per step; bounds memory and the work a crash can lose
 EMBED_STEP = 64  # texts encoded between checks for a stop request: a shutdown waits for one step at most
+RACY_NS = 2_000_000_000  # mtime this near the last scan: maybe changed within the tick (FAT 2 s): re-hashed (git's "racy")
 
 
 class _Stopped(Exception):
@@ -88,31 +90,38 @@ class Syncer:
         self.embedder = embedder
         self.options = options
         self._stop: threading.Event | None = None
+        self._summary = SyncSummary()
         self._chunking = (f"{PARSER_VERSION}/{CHUNKER_VERSION}/{options.chunk_tokens}/{options.min_chunk_tokens}"
                           f"/lexical{LEXICAL_VERSION}")
 
-    def run(self, progress: Progress | None = None, stop: threading.Event | None = None) -> SyncSummary:
-        """Apply the difference. With `stop` set, it returns after the batch in hand, leaving a consistent index."""
+    def run(self, progress: Progress | None = None, stop: threading.Event | None = None,
+            paths: set[str] | None = None) -> SyncSummary:
+        """Apply the difference; with `stop` set, return after the batch in hand, the index consistent. With `paths`
+        (a watcher batch) only those and what lies below them, unless a full pass is due (unfinished run, new chunking)."""
         started = time.monotonic()
-        embedded_before = self.embedder.texts_embedded
         manifest = self.index.manifest
-        summary = SyncSummary()
-        scan = scan_vault(self.vault, self.options.include, self.options.exclude, self.options.obsidian_ignore,
-                          self.options.max_bytes)
-        records = manifest.files()
-        problems = manifest.problems()
+        summary = self._summary = SyncSummary()
         rechunk_all = self._rechunk = manifest.get_meta("chunking") != self._chunking
-        if manifest.get_meta("dirty") == "1":
+        dirty = manifest.get_meta("dirty") == "1"
+        scope = ScanScope(paths) if paths is not None and not (dirty or rechunk_all) else None
+        scanned_ns = time.time_ns()
+        scan = scan_vault(self.vault, self.options.include, self.options.exclude, self.options.obsidian_ignore,
+                          self.options.max_bytes, scope)
+        records = {p: r for p, r in manifest.files().items() if scope is None or scope.covers(p)}
+        problems = {p: r for p, r in manifest.problems().items() if scope is None or scope.covers(p)}
+        if dirty:
             self._repair(records)
-        with manifest.transaction():
+        with manifest.transaction(durable=True):  # on disk before the store is touched: see _repair
             manifest.set_meta("dirty", "1")
 
         on_disk = {f.path: f for f in scan.files}
         scan_problems = {p.path: p for p in scan.problems}
         todo: list[FileStat] = []
+        racy_from = int(manifest.get_meta("scanned_ns") or 0) - RACY_NS
         for f in scan.files:
             rec, prob = records.get(f.path), problems.get(f.path)
-            if rec and not rechunk_all and rec.state == "clean" and (rec.size, rec.mtime_ns) == (f.size, f.mtime_ns):
+            if (rec and not rechunk_all and rec.state == "clean" and (rec.size, rec.mtime_ns) == (f.size, f.mtime_ns)
+                    and rec.mtime_ns < racy_from):
                 summary.unchanged += 1
             elif prob and not rec and (prob.size, prob.mtime_ns) == (f.size, f.mtime_ns):
                 summary.unchanged += 1  # still the same bad file: reported again below, not re-read
@@ -144,18 +153,18 @@ class Syncer:
                 for old_path, new_path in moves.items():
                     manifest.put_move(old_path, new_path)
             self._remove(gone, records, summary)
-            self._record_problems(scan_problems, records, summary)
+            self._record_problems(scan_problems, records, scope)
 
         with manifest.transaction():  # every batch is committed: consistent even when stopped early
-            if summary.complete:
+            if summary.complete and scope is None:
                 manifest.set_meta("chunking", self._chunking)
+                manifest.set_meta("scanned_ns", str(scanned_ns))  # the racy window of a narrowed sync stays open
             manifest.set_meta("last_sync", time.strftime("%Y-%m-%dT%H:%M:%S%z"))
             manifest.set_meta("dirty", "0")
         for prob in manifest.problems().values():
             (summary.skipped if prob.kind == "skipped" else summary.failed).append({"path": prob.path, "reason": prob.reason})
         summary.files_total = len(manifest.paths())
         summary.chunks_total = self.index.store.count()
-        summary.embedded = self.embedder.texts_embedded - embedded_before
         summary.seconds = round(time.monotonic() - started, 3)
         return summary
 
@@ -204,7 +213,7 @@ class Syncer:
         paths = [p.stat.path for p in batch]
         chunks = [c for p in batch for c in p.chunks]
         vectors = self._vectors(chunks)
-        with manifest.transaction():
+        with manifest.transaction(durable=True):
             for planned in batch:
                 if planned.stat.path in records:
                     manifest.mark_pending(planned.stat.path)
@@ -235,13 +244,14 @@ class Syncer:
                 raise _Stopped()
             step = todo[start:start + EMBED_STEP]
             known.update(zip([h for h, _ in step], self.embedder.embed([text for _, text in step])))
+            self._summary.embedded += len(step)  # this sync's own count: searches meanwhile are not in it
         return np.stack([known[h] for h in hashes]) if chunks else np.zeros((0, 1), np.float32)
 
     def _remove(self, paths: list[str], records: dict[str, FileRecord], summary: SyncSummary) -> None:
         if not paths:
             return
         manifest, store = self.index.manifest, self.index.store
-        with manifest.transaction():
+        with manifest.transaction(durable=True):
             for path in paths:
                 manifest.mark_pending(path)
         ids = store.ids_for_paths(paths) | {i for p in paths for i in records[p].chunk_ids}
@@ -260,16 +270,17 @@ class Syncer:
         with self.index.manifest.transaction():
             self.index.manifest.put_problem(ProblemRecord(stat.path, stat.size, stat.mtime_ns, kind, reason))
 
-    def _record_problems(self, scan_problems: dict, records: dict[str, FileRecord], summary: SyncSummary) -> None:
-        """Scan-time problems replace what was indexed under that path; problems of vanished files are dropped."""
+    def _record_problems(self, scan_problems: dict, records: dict[str, FileRecord], scope: ScanScope | None) -> None:
+        """Scan-time problems replace what was indexed under that path; problems of vanished files are dropped
+        (of those the scan looked at: all, or a watcher batch's)."""
         manifest = self.index.manifest
-        known = manifest.problems()
+        known = {p: r for p, r in manifest.problems().items() if scope is None or scope.covers(p)}
         for path, prob in scan_problems.items():
             if path in records or path not in known or known[path].reason != prob.reason:  # new: said once
                 self._problem(FileStat(path, 0, 0), problem_kind(prob.reason), prob.reason, records.get(path))
         indexed = manifest.paths()
         with manifest.transaction():
-            for path in manifest.problems():
+            for path in known:
                 if path not in scan_problems and (path in indexed or not (self.vault / path).exists()):
                     manifest.delete_problem(path)
 
@@ -281,7 +292,7 @@ class Syncer:
         pending = {p for p, rec in records.items() if rec.state == "pending" or not set(rec.chunk_ids) <= stored}
         orphans = stored - owned
         store.delete(sorted(orphans))
-        with manifest.transaction():
+        with manifest.transaction(durable=True):
             for path in pending:
                 manifest.mark_pending(path)
         for path in pending:

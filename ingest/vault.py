@@ -26,6 +26,8 @@ from pathlib import Path, PurePosixPath
 
 import charset_normalizer
 
+from vaultrag.ingest.scan_scope import ScanScope
+
 _SNIFF_BYTES = 8192  # binary check: a NUL byte in this many leading bytes
 _BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
 # Files often renamed to .md by mistake, by their first bytes (some hold no NUL byte early on).
@@ -70,8 +72,9 @@ def scan_vault(
     exclude: Sequence[str] = (),
     obsidian_ignore: bool = True,
     max_bytes: int = 10_000_000,
+    scope: ScanScope | None = None,
 ) -> ScanResult:
-    """The notes under `root` that `include` matches and nothing excludes, and the problems met on the way."""
+    """The notes under `root` that `include` matches and nothing excludes (and `scope` covers), and the problems met."""
     root = Path(root)
     includes = [_glob_regex(p) for p in include]
     prefixes, regexes = _obsidian_filters(root) if obsidian_ignore else ([], [])
@@ -89,7 +92,8 @@ def scan_vault(
         for entry in entries:
             rel = f"{folder}/{entry.name}" if folder else entry.name
             is_dir = entry.is_dir(follow_symlinks=False)
-            if entry.name.startswith(".") or skip(rel, is_dir):
+            if entry.name.startswith(".") or skip(rel, is_dir) or scope and not (
+                    scope.leads_to(rel) if is_dir else scope.covers(rel)):
                 continue
             if is_dir and _utf8(rel):
                 folders.append(rel)

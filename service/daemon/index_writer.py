@@ -2,7 +2,10 @@
 requests all become syncs run here, in order. Requests that arrive during a sync are coalesced into one more.
 
 A sync that fails (a full or read-only data dir, a Chroma server that went away) leaves a consistent index and is
-retried by itself, soon and then less often, or at once on the next change; searches go on meanwhile."""
+retried by itself, soon and then less often, or at once on the next change; searches go on meanwhile.
+
+The thread owns the indexer once started: it closes the manifest and releases the writer lock when it ends, so a
+stop that gives up waiting never closes them under a sync still running."""
 
 from __future__ import annotations
 
@@ -28,6 +31,8 @@ class IndexWriter:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._forget: list[str | None] = []  # re-index requests: a path, or None for everything
+        self._paths: set[str] = set()  # what the watcher's batches since the last sync named
+        self._full = True  # the next sync covers the whole vault (the startup reconcile, a sweep, a retry)
         self._requests = threading.Lock()
         self._thread: threading.Thread | None = None
         self._retry: float | None = None  # seconds until the next try while syncs fail
@@ -39,11 +44,18 @@ class IndexWriter:
     def start(self) -> None:
         if self._thread is None:
             self._wake.set()  # the startup reconcile
+            self._indexer.hand_over()
             self._thread = threading.Thread(target=self._run, name="index-writer", daemon=True)
             self._thread.start()
 
     def request_sync(self, paths: set[str] | None = None) -> None:
-        """Something changed (the watcher saw `paths`): sync soon. Many requests make one sync."""
+        """Something changed (the watcher saw `paths`; None: anything may have): sync soon, only those paths when
+        every request since the last sync named its paths. Many requests make one sync."""
+        with self._requests:
+            if paths is None:
+                self._full = True
+            else:
+                self._paths |= paths
         self._wake.set()
 
     def sync_now(self, timeout: float = 30.0) -> bool:
@@ -60,26 +72,34 @@ class IndexWriter:
         self._wake.set()
 
     def stop(self, timeout: float = 8.0) -> None:
-        """Finish the batch in hand, commit it, and return (within `timeout` seconds)."""
+        """Finish the batch in hand, commit it, close the index and return (waiting `timeout` seconds at most)."""
         self._stop.set()
         self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            if self._thread.is_alive():
-                log.warning("index writer still busy after %.0f s; the next start will redo its batch", timeout)
-            self._thread = None
+        if self._thread is None:
+            self._indexer.close()
+            return
+        self._thread.join(timeout)
+        if self._thread.is_alive():
+            log.warning("index writer still busy after %.0f s; it closes the index when its batch ends, or the next "
+                        "start redoes that batch", timeout)
+        self._thread = None
 
     def _run(self) -> None:
-        while not self._stop.is_set():
-            woken = self._wake.wait(self._retry or self._sweep)
-            if self._stop.is_set():
-                break
-            self._wake.clear()
-            self._sync("change" if woken else "retry" if self._retry else "sweep")
+        try:
+            while not self._stop.is_set():
+                woken = self._wake.wait(self._retry or self._sweep)
+                if self._stop.is_set():
+                    break
+                self._wake.clear()
+                self._sync("change" if woken else "retry" if self._retry else "sweep")
+        finally:
+            self._indexer.close()
 
     def _sync(self, reason: str) -> None:
         with self._requests:
             forget, self._forget = self._forget, []
+            paths, self._paths = self._paths, set()
+            full, self._full = self._full or bool(forget) or reason != "change", False
         with self._progressed:
             self._begun += 1
             number = self._begun
@@ -89,10 +109,11 @@ class IndexWriter:
                     self._indexer.forget(forget[0])
                     forget.pop(0)
                 started = time.monotonic()
-                summary = self._indexer.sync(self._progress, self._stop)
+                summary = self._indexer.sync(self._progress, self._stop, None if full else paths)
         except Exception as exc:  # never let one bad sync end the daemon: report it and retry
             with self._requests:
                 self._forget[:0] = forget  # the re-index requests not yet recorded are kept for the retry
+                self._full = True
             self._retry = min(self._retry * 2, RETRY_SECONDS[1]) if self._retry else RETRY_SECONDS[0]
             if isinstance(exc, VaultragError):  # a cause a person can fix, said in one line
                 log.error("sync failed: %s (retrying in %.0f s, or on the next change)", exc, self._retry)

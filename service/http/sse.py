@@ -1,5 +1,6 @@
 """A streamed answer as server-sent events (sse-starlette): role, Open WebUI's sources, content deltas, finish,
-usage, `[DONE]`; a `: keep-alive` comment every KEEPALIVE_SECONDS; a client that goes away stops the LLM's stream."""
+usage, `[DONE]`; a `: keep-alive` comment every KEEPALIVE_SECONDS; a client that goes away stops the LLM's stream;
+a daemon that stops ends each open stream with an error chunk and `[DONE]`."""
 
 from __future__ import annotations
 
@@ -14,12 +15,15 @@ from starlette.concurrency import run_in_threadpool
 
 from vaultrag.config.errors import VaultragError
 from vaultrag.service.answering.answerer import Plan
-from vaultrag.service.http.errors import error_body
+from vaultrag.service.http.errors import ApiError, error_body
 from vaultrag.service.http.openai_replies import Reply, finish_reason, open_webui_source, usage_json
 from vaultrag.service.llm.base import ChatOptions, Usage
 
 log = logging.getLogger(__name__)
 KEEPALIVE_SECONDS = 2.0  # proxies close a silent stream; a busy LLM can take a minute to its first token
+# After the server is told to stop, a stream ends itself at its next piece within this; then sse-starlette cancels
+# it. Less than uvicorn's timeout_graceful_shutdown (service.daemon.serve), which then closes the connections.
+STOP_GRACE_SECONDS = 2.0
 SEPARATOR = "\n"  # what OpenAI sends (sse-starlette's default is \r\n)
 Pieces = Generator["str | Usage", None, None]  # an answer's text deltas, then one Usage (Answerer.stream)
 
@@ -29,27 +33,38 @@ def answer_stream(reply: Reply, plan: Callable[[], Awaitable[Plan]], answer: Cal
     """The response that streams `answer(await plan())` as `reply`'s chunks.
 
     sse-starlette sends the keep-alive comments itself, whatever the stream is waiting on (retrieval, the LLM's first
-    token), and cancels the stream when the client disconnects or the server stops."""
-    return EventSourceResponse(_events(reply, plan, answer, options, include_usage), sep=SEPARATOR,
+    token), and cancels the stream when the client disconnects. When the server stops it sets `stopping`, and the
+    stream ends with a `shutting_down` error chunk and [DONE] at its next piece (cancelled after STOP_GRACE_SECONDS)."""
+    stopping = anyio.Event()
+    return EventSourceResponse(_events(reply, plan, answer, options, include_usage, stopping), sep=SEPARATOR,
                                ping=KEEPALIVE_SECONDS, ping_message_factory=_keep_alive,
-                               headers={"Cache-Control": "no-cache"})
+                               headers={"Cache-Control": "no-cache"}, shutdown_event=stopping,
+                               shutdown_grace_period=STOP_GRACE_SECONDS)
 
 
 def _keep_alive() -> ServerSentEvent:
     return ServerSentEvent(comment="keep-alive", sep=SEPARATOR)
 
 
+class _Stopping(Exception):
+    """The server is stopping: the answer ends here."""
+
+
 async def _events(reply: Reply, plan: Callable[[], Awaitable[Plan]], answer: Callable[[Plan], Pieces],
-                  options: ChatOptions, include_usage: bool) -> AsyncIterator[str]:
+                  options: ChatOptions, include_usage: bool, stopping: anyio.Event) -> AsyncIterator[str]:
     """Each event's data. An error at any point becomes an error chunk and [DONE], never a dropped connection."""
     yield reply.chunk({"role": "assistant", "content": ""})
     try:
         planned = await plan()
+        if stopping.is_set():
+            raise _Stopping()
         for source in planned.sources:  # Open WebUI shows these as citations; other clients ignore the chunk
             yield reply.chunk(event={"type": "source", "data": open_webui_source(source)})
         usage = Usage(0, 0)
         async with aclosing(_in_threads(answer(planned))) as pieces:
             async for piece in pieces:
+                if stopping.is_set():
+                    raise _Stopping()  # leaving the block closes the LLM's stream
                 if isinstance(piece, Usage):
                     usage = piece
                 elif piece:
@@ -57,6 +72,9 @@ async def _events(reply: Reply, plan: Callable[[], Awaitable[Plan]], answer: Cal
         yield reply.chunk({}, finish=finish_reason(usage, options))
         if include_usage:
             yield reply.chunk(None, usage=usage_json(usage))
+    except _Stopping:
+        yield json.dumps(error_body(ApiError(503, "vaultrag is shutting down; ask again once it is back",
+                                             "service_unavailable", "shutting_down")))
     except Exception as exc:  # an error mid-stream still ends the stream properly
         if not isinstance(exc, VaultragError):
             log.exception("answer failed")

@@ -21,6 +21,7 @@ from vaultrag.config.settings import Settings
 from vaultrag.ingest.embedders import TextEmbedder, open_embedder
 from vaultrag.ingest.index import DataDir, Index
 from vaultrag.ingest.store import Hit
+from vaultrag.service.search.active_index import ActiveIndex
 from vaultrag.service.search.fusion import Ranked, cap_per_note, fuse_by_note
 from vaultrag.service.search.filters import Filters, split_inline
 from vaultrag.service.search.links import NoteLinks
@@ -65,14 +66,25 @@ class Searcher:
         self._embedder = embedder
         self._reranker = reranker
         self._reranker_checked = reranker is not None
-        self._index: Index | None = None
+        self._active = ActiveIndex(self._data)
         self._lock = threading.Lock()
 
     def search(self, query: str, k: int = 5, mode: Mode | None = None, filters: Filters | None = None,
                per_note: int | None = None, scope: Filters | None = None) -> list[SearchResult]:
         """The `k` best chunks for `query`; inline filters in it (`tag:x path:Work/ after:2025-01-01`) apply too.
         With a `scope`, only notes inside it are searched, whatever the other filters say."""
-        index = self.active_index()
+        with self._active.hold() as index:
+            try:
+                return self._search(index, query, k, mode, filters, per_note, scope)
+            except Exception:
+                if index is None or self._data.active_name() == index.name:
+                    raise
+        # the writer switched to a new model's index (and dropped this one) during the search: once more on the new
+        with self._active.hold() as index:
+            return self._search(index, query, k, mode, filters, per_note, scope)
+
+    def _search(self, index: Index | None, query: str, k: int, mode: Mode | None, filters: Filters | None,
+                per_note: int | None, scope: Filters | None) -> list[SearchResult]:
         if index is None:
             return []
         mode = mode or self._options.mode
@@ -210,18 +222,14 @@ class Searcher:
 
     # what the searcher holds
     def active_index(self) -> Index | None:
-        """The active index, reopened when the writer has switched to a new one (a model change)."""
-        name = self._data.active_name()
-        with self._lock:
-            if self._index is None or self._index.name != name:
-                if self._index is not None:
-                    self._index.close()
-                self._index = self._data.open_active()
-            return self._index
+        """The active index for a quick read outside a search (links, tools): not held, so a model switch may close
+        it under a long caller; searches hold theirs."""
+        with self._active.hold() as index:
+            return index
 
     def embedding_model(self) -> EmbeddingModel | None:
         """The catalogue's entry for the model of the active index (None: no index, or a model it does not list)."""
-        index = self._active()
+        index = self.active_index()
         return catalogued(index.model_id) if index is not None else None
 
     def _embedder_for(self, model_id: str) -> TextEmbedder:
@@ -239,9 +247,7 @@ class Searcher:
             return self._reranker
 
     def close(self) -> None:
-        if self._index is not None:
-            self._index.close()
-            self._index = None
+        self._active.close()
 
 
 def results_json(results: list[SearchResult]) -> dict:

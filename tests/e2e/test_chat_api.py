@@ -260,8 +260,8 @@ def test_a_client_that_leaves_mid_answer_stops_the_llm(daemon, ollama_server):
 
 
 def test_stopping_the_daemon_mid_answer_ends_the_stream_and_the_llms(write_vault, start_daemon, ollama_server):
-    """SIGTERM while an answer streams: the daemon exits 0 without waiting for the answer, the client's stream ends,
-    and the LLM's reply is cut off."""
+    """SIGTERM while an answer streams: the daemon exits 0 without waiting for the answer, the client's stream ends
+    with an error chunk saying why and [DONE], and the LLM's reply is cut off."""
     daemon = start_daemon(write_vault(NOTES), env={"VAULTRAG_LLM__BASE_URL": ollama_server.url,
                                                    "VAULTRAG_LLM__MODEL": ENDLESS_MODEL})
     daemon.wait_ready()
@@ -282,6 +282,9 @@ def test_stopping_the_daemon_mid_answer_ends_the_stream_and_the_llms(write_vault
         assert daemon.stop(signal.SIGTERM) == 0
         reader.join(10)
         assert not reader.is_alive()  # the stream ended with the daemon
+        data = [line for line in lines if line.startswith("data: ")]
+        assert data[-1] == "data: [DONE]"
+        assert json.loads(data[-2].removeprefix("data: "))["error"]["code"] == "shutting_down"
         wait_for(lambda: ollama_server.cut_off > before, 30, what="the LLM's reply to be cut off")
     finally:
         ollama_server.installed.discard(ENDLESS_MODEL)

@@ -186,3 +186,108 @@ def test_model_change_builds_a_new_index_and_switches(indexed, embedder, tmp_pat
     assert not data.manifest_path(old).exists()
     assert DataDir(settings.data_dir).open_active().model_id == str(other_model)
     assert search(changed, embedder, "wifi router")[0].path == "Home/Network.md"
+
+
+def test_every_store_write_follows_a_durable_manifest_commit(indexed, embedder, monkeypatch):
+    """Power-cut ordering: the dirty flag and the pending marks are fsynced (synchronous=FULL) before Chroma is
+    written, so a lost tail of later commits can only leave files pending, which the next run redoes.
+    (A power cut cannot be staged here; this records the order of SQLite commits and store writes instead.)"""
+    from vaultrag.ingest.manifest import Manifest
+    from vaultrag.ingest.store import VectorStore
+
+    events: list[str] = []
+    opened = Manifest.__init__
+
+    def traced(self, path):
+        opened(self, path)
+        self._db.set_trace_callback(lambda sql: events.append(sql.strip().upper()))
+
+    monkeypatch.setattr(Manifest, "__init__", traced)
+    for method in ("add", "delete"):
+        real = getattr(VectorStore, method)
+
+        def spy(self, items, *rest, _real=real):
+            if items:
+                events.append("STORE WRITE")
+            return _real(self, items, *rest)
+        monkeypatch.setattr(VectorStore, method, spy)
+    vault, settings, _ = indexed
+    (vault / "Work/Alpha.md").write_text("# Project Alpha\n\nAlpha now ships in Q4, after the audit.\n")
+    (vault / "Journal/2024-03-01.md").unlink()
+    sync_vault(settings, embedder=embedder)
+
+    writes = [i for i, e in enumerate(events) if e == "STORE WRITE"]
+    assert writes
+    for i in writes:
+        last_commit = max(j for j in range(i) if events[j] == "COMMIT")
+        mode = [e for e in events[:last_commit] if e.startswith("PRAGMA SYNCHRONOUS")][-1]
+        assert mode == "PRAGMA SYNCHRONOUS=FULL", events[last_commit - 3:i + 1]
+
+
+def test_the_active_pointer_is_written_whole(tmp_path):
+    data = DataDir(tmp_path / "data")
+    data.path.mkdir()
+    data.set_active("vaultrag-one")
+    data.set_active("vaultrag-two")
+    assert data.active_name() == "vaultrag-two"
+    assert not (data.path / "active.tmp").exists()
+
+
+def test_a_same_size_edit_with_the_mtime_restored_is_seen_when_the_mtime_was_racy(write_vault, settings_for,
+                                                                                    embedder):
+    """A checkbox toggled within the file system's timestamp tick of the sync that read the note: same size, same
+    mtime. The note's mtime was that close to the sync, so the next sync re-hashes it (git's racy entries)."""
+    import os
+    import time
+
+    vault = write_vault({"Todo.md": "# Todo\n\n- [ ] buy flour for the sourdough\n"})
+    racy = time.time_ns() + 60 * 10**9  # within the window of any sync started in the next minute (FAT rounds up)
+    os.utime(vault / "Todo.md", ns=(racy, racy))
+    settings = settings_for(vault)
+    sync_vault(settings, embedder=embedder)
+    (vault / "Todo.md").write_text("# Todo\n\n- [x] buy flour for the sourdough\n")
+    os.utime(vault / "Todo.md", ns=(racy, racy))
+    again = sync_vault(settings, embedder=embedder)
+    assert again.indexed == 1
+    assert "[x] buy flour" in search(settings, embedder, "buy flour", k=1)[0].text
+
+
+def test_the_embedded_count_is_the_syncs_own_while_searches_run(indexed, embedder):
+    import threading
+
+    vault, settings, _ = indexed
+    (vault / "Work/Alpha.md").write_text("# Project Alpha\n\nAlpha now ships in Q4, after the security audit.\n")
+    searcher, done = Searcher(settings, embedder), threading.Event()
+
+    def keep_searching():
+        while not done.is_set():
+            searcher.search("billing service", k=1)
+
+    thread = threading.Thread(target=keep_searching)
+    thread.start()
+    try:
+        summary = sync_vault(settings, embedder=embedder)
+    finally:
+        done.set()
+        thread.join()
+        searcher.close()
+    assert summary.embedded == 1  # the one changed chunk, not the questions encoded meanwhile
+
+
+def test_a_watcher_batch_syncs_only_the_paths_it_names(indexed, embedder):
+    """Edits elsewhere wait for the next full sync; a folder move named by both ends keeps its vectors."""
+    from vaultrag.ingest.pipeline import VaultIndexer
+
+    vault, settings, _ = indexed
+    (vault / "Work/Alpha.md").write_text("# Project Alpha\n\nAlpha now ships in Q4, after the security audit.\n")
+    (vault / "Home/Network.md").write_text("# Home network\n\nThe router moved to 10.0.0.1 last week.\n")
+    (vault / "Recipes").rename(vault / "Baking")
+    with VaultIndexer(settings, embedder) as indexer:
+        narrowed = indexer.sync(paths={"Work/Alpha.md", "Recipes", "Baking"})
+        assert (narrowed.indexed, narrowed.renamed, narrowed.embedded) == (1, 1, 1)
+        assert "Home/Network.md" in chunk_paths(settings) and "Baking/Sourdough.md" in chunk_paths(settings)
+        assert "10.0.0.1" not in search(settings, embedder, "router address", k=1)[0].text  # not named: not yet
+        swept = indexer.sync()
+    assert swept.indexed == 1 and "10.0.0.1" in search(settings, embedder, "router address", k=1)[0].text
+    assert set(chunk_paths(settings)) == {"Work/Alpha.md", "Home/Network.md", "Journal/2024-03-01.md",
+                                          "Baking/Sourdough.md"}

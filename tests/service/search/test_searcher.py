@@ -172,3 +172,58 @@ def test_the_reranker_is_skipped_with_a_reason_when_it_is_not_downloaded(tmp_pat
     assert f"reranker {model} skipped: it is not downloaded" in done.stdout
     assert f"`vaultrag models pull {model}`" in done.stdout and done.stdout.endswith("opened: None\n")
     assert open_reranker("off", "cpu") is None
+
+
+def test_a_model_switch_while_searches_run_loses_none(searcher_for, embedder, tmp_path):
+    """Searches in four threads while the writer builds a new model's index, switches to it and drops the old one:
+    the old index is closed only when no search holds it, a search caught by the drop is answered from the new one."""
+    import shutil
+    import threading
+
+    searcher = searcher_for(GARDEN)
+    settings = searcher._settings
+    other_model = shutil.copytree(embedder.files.folder, tmp_path / "my-model")  # same weights, another model id
+    changed = settings.model_copy(update={"embedding": settings.embedding.model_copy(update={"model": str(other_model)})})
+    switched, errors, tops = threading.Event(), [], []
+
+    def keep_searching():
+        after = 0
+        while after < 3:  # until a few searches have run on the new index
+            after += switched.is_set()
+            try:
+                tops.append(_paths(searcher.search("how often to water tomatoes", k=1)))
+            except Exception as exc:
+                errors.append(exc)
+                return
+
+    threads = [threading.Thread(target=keep_searching) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    sync_vault(changed)
+    switched.set()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    assert tops and all(top == ["Garden/Tomatoes.md"] for top in tops)
+    assert searcher._active._holders == {}
+
+
+def test_an_nfd_named_note_is_found_by_an_nfc_link_and_path_filter(searcher_for):
+    """A note saved on macOS has a decomposed name (e + U+0301); links and filters typed elsewhere are composed."""
+    import unicodedata
+
+    folder, note = unicodedata.normalize("NFD", "Cafés"), unicodedata.normalize("NFD", "Café Lumière")
+    searcher = searcher_for({
+        f"{folder}/{note}.md": "---\ntags: [Straße]\n---\nThe espresso machine needs descaling every month.",
+        "Plans.md": "Meet Ana at [[Café Lumière]] on Friday to plan the trip.",
+        "Other.md": "---\ntags: [axb]\n---\nThe espresso beans come from the market.",
+    })
+    path = f"{folder}/{note}.md"
+    results = searcher.search('path:"Cafés/" how often to descale the espresso machine', k=3)
+    assert [r.path for r in results] == [path]
+    index_of = searcher._active.hold
+    with index_of() as index:
+        assert index.manifest.lexical.resolve(["Café Lumière"]) == {"Café Lumière": path}
+    assert _paths(searcher.search("tag:STRASSE espresso", k=3)) == [path]  # casefold: ß is ss
+    assert searcher.search("tag:a_b espresso", k=3) == []  # `_` is a letter here, not SQL's wildcard
+    assert searcher.search("tag:a% espresso", k=3) == []
