@@ -58,11 +58,11 @@ class IndexWriter:
                 self._paths |= paths
         self._wake.set()
 
-    def sync_now(self, timeout: float = 30.0) -> bool:
-        """Sync soon and wait for it: whether a sync that began after this call completed within `timeout`."""
+    def sync_now(self, paths: set[str], timeout: float = 30.0) -> bool:
+        """Sync `paths` soon and wait for it: whether a sync that began after this call completed within `timeout`."""
         with self._progressed:
             wanted = self._begun + 1
-            self._wake.set()
+            self.request_sync(paths)
             return self._progressed.wait_for(lambda: self._completed >= wanted, timeout)
 
     def reindex(self, path: str | None = None) -> None:

@@ -78,7 +78,7 @@ def create_app(settings: Settings, indexer: VaultIndexer, llm_backend=None,
     app.state.searcher = Searcher(settings, indexer.embedder)
     app.state.chat = ChatService(settings, app.state.searcher, indexer.embedder, llm_backend)
     app.state.settings = settings
-    app.state.tools = VaultTools(settings, app.state.searcher, lambda path: writer.sync_now())
+    app.state.tools = VaultTools(settings, app.state.searcher, lambda path: writer.sync_now({path}))
     for module in (status_api, search_api, openai_api, note_links, tool_api):
         app.include_router(module.router)
     run_mcp_sessions = mcp_api.install(app, build_mcp_server(list(app.state.tools.specs.values()),

@@ -183,8 +183,8 @@ def test_writes_are_confined_to_the_folder_and_indexed_at_once(daemons):
     async def session():
         async with _http_client(daemon) as client:
             names = {t.name for t in (await client.list_tools()).tools}
-            made = await client.call_tool("create_note", {"path": "Inbox/Chat summary", "text": "Rye loves steam."})
-            found = await client.call_tool("search_notes", {"query": "rye loves steam", "k": 1})
+            made = await client.call_tool("create_note", {"path": "Inbox/Chat summary", "text": "Quokkas nap in the zanzibar greenhouse."})
+            found = await client.call_tool("search_notes", {"query": "quokkas nap in the zanzibar greenhouse", "k": 1})
             again = await client.call_tool("create_note", {"path": "Inbox/Chat summary.md", "text": "overwrite"})
             out = await client.call_tool("create_note", {"path": "Inbox/../Tech/Evil.md", "text": "x"})
             other = await client.call_tool("append_to_note", {"path": "Tech/Kubernetes.md", "text": "x"})
@@ -198,7 +198,7 @@ def test_writes_are_confined_to_the_folder_and_indexed_at_once(daemons):
     assert out.is_error and other.is_error and "Inbox/" in out.content[0].text
     assert not appended.is_error
     vault = daemon.vault
-    assert (vault / "Inbox/Chat summary.md").read_text() == "Rye loves steam.\n"
+    assert (vault / "Inbox/Chat summary.md").read_text() == "Quokkas nap in the zanzibar greenhouse.\n"
     assert (vault / "Inbox/Ideas.md").read_text() == "First idea\nSecond idea\n"
     assert (vault / "Tech/Kubernetes.md").read_text() == NOTES["Tech/Kubernetes.md"]
     assert not (vault / "Tech/Evil.md").exists()
