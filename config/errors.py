@@ -8,14 +8,15 @@
     ├── DataDirUnwritable      (ingest.errors) the data dir's disk is full or read-only (nothing is lost)
     ├── PullRefused, PullFailed (ingest.errors) `vaultrag models pull` was given no model id, or the download failed
     ├── DaemonError            (service.daemon.client) the running daemon refused or failed a CLI request
-    ├── PortUnavailable        (service.serve) the daemon's address cannot be bound
+    ├── PortUnavailable        (service.daemon.serve) the daemon's address cannot be bound
     ├── RequestRefused         (service.answering.errors) a chat request for a model not offered, or over a limit
     ├── ToolFailure            (service.tools) a tool call cannot be done as asked (no such note, writes off...)
-    ├── LLMError               (service.llm) the LLM server failed; LLMUnavailable (not reachable) and
+    ├── LLMError               (service.llm.base) the LLM server failed; LLMUnavailable (not reachable) and
     │                          ModelNotFound (not pulled) say how to fix it
-    └── ServiceError           (service.system_service) the user service could not be installed or queried
+    └── ServiceError           (service.ops.system_service) the user service could not be installed or queried
 
-Errors are translated only at the edges: the CLI turns each into a one-line message and exit code 1.
+Errors are translated only at the edges: service.http.errors maps each to a status code and OpenAI's error shape, the
+CLI turns each into a one-line message and exit code 1.
 """
 
 
