@@ -15,7 +15,7 @@ import pypdfium2 as pdfium
 from vaultrag.ingest.vault import NoteUnreadable
 
 MIN_PAGE_CHARS = 8  # a page with fewer letters or digits than this has no text layer worth the name
-OCR_PIXELS = 2500  # a scanned page is rendered at most this many pixels on its longer side for OCR
+OCR_PIXELS = 1600  # a scanned page is rendered this many pixels on its longer side for OCR (2500: 40 % slower)
 _ERRORS = {  # PDFium's error codes (FPDF_ERR_*) in words
     "password": "encrypted PDF (it needs a password); save a copy without a password to index it",
     "format": "not a valid PDF (damaged or truncated)",
@@ -79,7 +79,7 @@ def _title(pdf) -> str:
 
 def _render(page):
     width, height = page.get_size()
-    scale = min(300 / 72, OCR_PIXELS / max(width, height, 1))
+    scale = OCR_PIXELS / max(width, height, 1)
     return page.render(scale=scale).to_numpy()
 
 
