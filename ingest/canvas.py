@@ -42,7 +42,7 @@ def parse_canvas(path: str, text: str) -> Note:
 def _group_lines(group: dict, groups: list[dict], parents: dict, cards: dict, depth: int) -> list[str]:
     label = str(group.get("label") or "Group").replace("\n", " ").strip()
     lines = [f"{'#' * min(depth, MAX_DEPTH)} {label}", *(_card(c) for c in cards.get(id(group), []))]
-    for child in (g for g in groups if parents[id(g)] is id(group)):
+    for child in (g for g in groups if parents[id(g)] == id(group)):
         lines += _group_lines(child, groups, parents, cards, depth + 1)
     return lines
 
