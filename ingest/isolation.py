@@ -13,6 +13,7 @@ import selectors
 import signal
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,8 @@ from pathlib import Path
 from vaultrag.ingest.vault import NoteUnreadable
 
 log = logging.getLogger(__name__)
+
+STOP_CHECK_S = 0.25  # how often a read in progress looks for a stop request
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,7 @@ class ParserProcess:
         self._child: subprocess.Popen | None = None
         self._timed_out = False
         self.started = 0  # children started, for the log and the tests
+        self.stop: threading.Event | None = None  # set: the read in progress ends at once (InterruptedError)
 
     def read(self, file: Path, kind: str, shown: str) -> dict:
         """The child's reading of `file` (`shown`: its vault-relative path, for the error)."""
@@ -83,7 +87,12 @@ class ParserProcess:
         with selectors.DefaultSelector() as selector:
             selector.register(child.stdout, selectors.EVENT_READ)
             while (left := deadline - time.monotonic()) > 0:
-                if selector.select(timeout=left):
+                if self.stop is not None and self.stop.is_set():
+                    child.kill()
+                    child.wait()
+                    self._child = None
+                    raise InterruptedError("stopped while the parser child was reading")
+                if selector.select(timeout=min(left, STOP_CHECK_S)):
                     return child.stdout.readline() or None
         child.kill()
         child.wait()

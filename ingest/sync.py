@@ -106,7 +106,7 @@ class Syncer:
             progress(SyncProgress(found, len(todo), 0, 0))
         new_paths: dict[str, str] = {}  # content hash -> path, of the notes new to this index
         chunks_written = 0
-        self._stop = stop
+        self._stop = self._reader.parser.stop = stop
         try:
             for files_read, batch in self._batches(todo, records, summary):
                 chunks_written += self._apply(batch, records, summary)
@@ -147,6 +147,8 @@ class Syncer:
         batch: list[PlannedNote] = []
         size = 0
         for files_read, stat in enumerate(todo, start=1):
+            if self._stop is not None and self._stop.is_set():  # a scanned PDF can take minutes: stop between files
+                raise _Stopped()
             planned = self._plan(stat, records.get(stat.path), summary)
             if planned is not None:
                 batch.append(planned)
@@ -164,6 +166,8 @@ class Syncer:
             self._problem(stat, problem_kind(exc.reason), exc.reason, rec)
             return None
         except Exception as exc:  # a parser bug must cost one file, never the whole sync
+            if self._stop is not None and self._stop.is_set():
+                raise _Stopped() from exc  # the parser child was stopped for a shutdown: not the file's fault
             log.exception("could not parse %s", stat.path)
             self._problem(stat, "failed", f"could not be parsed ({type(exc).__name__}: {exc})", rec)
             return None

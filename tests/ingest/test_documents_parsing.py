@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 
 import pytest
 
@@ -65,3 +66,15 @@ def test_the_parser_child_is_killed_past_its_time_budget_and_the_next_file_gets_
     assert slow.read(pdf, "pdf", "one.pdf")["pages"] == ["A page about tide tables and ferries."]
     assert slow.started == 2
     slow.close()
+
+
+def test_a_stop_request_ends_a_read_in_progress_at_once(tmp_path):
+    pdf = make_pdf(tmp_path / "one.pdf", ["A page about tide tables and ferries."])
+    parser = ParserProcess(ParseLimits())
+    parser.stop = threading.Event()
+    parser.stop.set()  # a shutdown asked for while the file is read
+    with pytest.raises(InterruptedError):
+        parser.read(pdf, "pdf", "one.pdf")
+    parser.stop = None
+    assert parser.read(pdf, "pdf", "one.pdf")["pages"] == ["A page about tide tables and ferries."]
+    parser.close()
