@@ -75,9 +75,10 @@ class ParserProcess:
         if self._child is None or self._child.poll() is not None:
             command = [sys.executable, "-m", "vaultrag.ingest.parse_child", str(self.limits.memory_mb),
                        "1" if self.limits.ocr else "0"]
+            threads = os.environ.get("OMP_NUM_THREADS", "1")  # OpenMP pools of one thread: the model needs the cores
             self._child = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                            stderr=subprocess.DEVNULL, text=True, encoding="utf-8",
-                                           env={**os.environ, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1")})
+                                           env={**os.environ, "OMP_NUM_THREADS": threads})
             self.started += 1
         return self._child
 

@@ -37,5 +37,6 @@ class OcrEngine:
             from rapidocr_onnxruntime import RapidOCR
 
             self._engine = RapidOCR()
-        found, _ = self._engine(str(image) if isinstance(image, Path) else image)
+        # No angle classifier: scans and screenshots are upright, and it costs a model run per line of text.
+        found, _ = self._engine(str(image) if isinstance(image, Path) else image, use_cls=False)
         return "\n".join(text for _, text, score in found or [] if float(score) >= MIN_SCORE).strip()

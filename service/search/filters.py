@@ -1,8 +1,9 @@
-"""Search filters: by tag, by folder, by date; given as JSON in `/api/search` or written inline in a question.
+"""Search filters: by tag, folder, date and kind of file; given as JSON in `/api/search` or written in a question.
 
 Inline filters are words of the question: `tag:project`, `path:Work/`, `after:2025-01-01` and `type:pdf` (the kinds
-of ingest.kinds: note, excalidraw, canvas, pdf, image; quote values with spaces: `path:"Work Notes/"`). They are taken out of the text before it is embedded or matched, so "tag:garden when to
-water?" searches for "when to water?" among notes tagged #garden (and its nested tags, #garden/roses).
+of ingest.kinds: note, excalidraw, canvas, pdf, image; quote values with spaces: `path:"Work Notes/"`). They are
+taken out of the text before it is embedded or matched, so "tag:garden when to water?" searches for "when to
+water?" among notes tagged #garden (and its nested tags, #garden/roses).
 """
 
 from __future__ import annotations

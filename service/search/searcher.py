@@ -218,7 +218,8 @@ class Searcher:
             texts[hit.id] = "\n\n".join(_body(part) for part in parts) or _body(hit)
         return texts
 
-    def _result(self, index: Index, hit: Hit, score: float, found_by: list[str], text: str | None = None) -> SearchResult:
+    def _result(self, index: Index, hit: Hit, score: float, found_by: list[str],
+                text: str | None = None) -> SearchResult:
         meta, page = hit.metadata, hit.metadata.get("page")
         return SearchResult(path=meta["path"], title=meta.get("title", ""), heading=meta.get("heading", ""),
                             text=text or _body(hit), score=round(float(score), 4),
