@@ -33,10 +33,16 @@ class _Section(BaseModel):
 
 class VaultSettings(_Section):
     path: str = ""
-    include: list[str] = Field(default_factory=lambda: ["**/*.md"], min_length=1)
+    include: list[str] = Field(default_factory=lambda: ["**/*.md", "**/*.canvas", "**/*.pdf", "**/*.png", "**/*.jpg",
+                                                        "**/*.jpeg", "**/*.webp"], min_length=1)
     exclude: list[str] = Field(default_factory=list)
     obsidian_ignore: bool = True
     max_file_mb: float = Field(default=10.0, gt=0)
+    max_pdf_mb: float = Field(default=100.0, gt=0)  # PDFs and images
+    max_pdf_pages: int = Field(default=2000, ge=1)
+    parse_timeout_s: float = Field(default=120.0, gt=0)  # per PDF or image, in the parser child
+    parse_memory_mb: int = Field(default=2048, ge=256)  # the parser child's address space
+    ocr: bool = True  # read images and scanned PDF pages when the OCR extra (vaultrag[ocr]) is installed
 
     @property
     def max_bytes(self) -> int:

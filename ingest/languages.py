@@ -17,7 +17,9 @@ from pathlib import Path
 
 from vaultrag.ingest.language_id import MIN_PROBABILITY, identify
 from vaultrag.ingest.properties import split_frontmatter
-from vaultrag.ingest.vault import NoteUnreadable, decode_note, scan_vault
+from vaultrag.ingest.decoding import NoteUnreadable, decode_note
+from vaultrag.ingest.kinds import is_attachment
+from vaultrag.ingest.vault import scan_vault
 
 SAMPLE_NOTES = 200
 SAMPLE_BYTES = 2048
@@ -43,7 +45,7 @@ class VaultLanguages:
 
 def detect_languages(vault: Path, include=("**/*.md",), exclude=(), obsidian_ignore: bool = True) -> VaultLanguages:
     """The vault's languages, from up to SAMPLE_NOTES of the notes that `include` and `exclude` select."""
-    files = scan_vault(vault, include, exclude, obsidian_ignore).files
+    files = [f for f in scan_vault(vault, include, exclude, obsidian_ignore).files if not is_attachment(f.path)]
     step = max(len(files) / SAMPLE_NOTES, 1.0)
     sample = [files[int(i * step)].path for i in range(min(len(files), SAMPLE_NOTES))]
     told = Counter(language for path in sample if (language := note_language(_head(vault / path))))

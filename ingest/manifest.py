@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from vaultrag.ingest.inline import strip_md
+from vaultrag.ingest.kinds import kind_of
 from vaultrag.ingest.lexical import LexicalIndex
 from vaultrag.ingest.names import name_key
 
@@ -107,8 +108,9 @@ class Manifest:
         return {row[0] for row in self._db.execute("SELECT path FROM files")}
 
     def paths_matching(self, tags: tuple[str, ...] = (), path_prefix: str = "",
-                       modified_after: float | None = None) -> set[str]:
-        """Indexed paths with any of `tags` (or a tag nested below one), under `path_prefix`, modified since then.
+                       modified_after: float | None = None, kinds: tuple[str, ...] = ()) -> set[str]:
+        """Indexed paths with any of `tags` (or a tag nested below one), under `path_prefix`, modified since then,
+        of one of `kinds` (ingest.kinds).
 
         Tags and the prefix compare as `names.name_key` (NFC, casefold: without letter case, as Obsidian's search
         does) and literally: no character of theirs is a wildcard."""
@@ -119,7 +121,7 @@ class Manifest:
         wanted = [name_key(tag) for tag in tags]
         prefix = name_key(path_prefix)
         return {path for path, tags_json in self._db.execute(sql, args)
-                if name_key(path).startswith(prefix)
+                if name_key(path).startswith(prefix) and (not kinds or kind_of(path) in kinds)
                 and (not wanted or any(_tag_matches(name_key(tag), wanted) for tag in json.loads(tags_json)))}
 
     def first_chunk(self, path: str) -> str | None:

@@ -1,4 +1,8 @@
-"""A changed note read into what sync writes: its chunks with ids and metadata, and its manifest row."""
+"""A changed file read into what sync writes: its chunks with ids and metadata, and its manifest row.
+
+Text kinds (notes, Excalidraw drawings, Canvas boards) are parsed into a `Note` and chunked; a PDF's or image's
+pages, read by the parser child, are chunked page by page, so no chunk crosses a page and each carries its page
+number (a breadcrumb "Title > Page 3" and a `page` in its metadata)."""
 
 from __future__ import annotations
 
@@ -7,14 +11,21 @@ import logging
 from collections import Counter
 from dataclasses import dataclass
 
+from vaultrag.ingest.canvas import parse_canvas
 from vaultrag.ingest.chunking import Chunk, chunk_note
+from vaultrag.ingest.excalidraw import parse_excalidraw
+from vaultrag.ingest.kinds import kind_of, page_heading
 from vaultrag.ingest.manifest import FileRecord
 from vaultrag.ingest.markdown import PARSER_VERSION, parse_note
+from vaultrag.ingest.note import Note, Section
 from vaultrag.ingest.store import StoredChunk
 from vaultrag.ingest.tokens import TokenCounter
-from vaultrag.ingest.vault import FileStat
+from vaultrag.ingest.vault import FileStat, NoteUnreadable
 
 log = logging.getLogger(__name__)
+
+_PARSERS = {"note": parse_note, "excalidraw": parse_excalidraw, "canvas": parse_canvas}
+NO_TEXT_LAYER = "scanned PDF, no text layer: install vaultrag[ocr] to read it"
 
 
 @dataclass
@@ -40,7 +51,7 @@ def plan_note(stat: FileStat, text: str, content_hash: str, warnings: list[str],
               chunk_tokens: int, min_chunk_tokens: int) -> PlannedNote:
     """Parse and chunk a note read from disk (`warnings`: what reading it found). Raises whatever a parser bug
     raises: the caller turns that into a problem of this one note."""
-    note = parse_note(stat.path, text)
+    note = _PARSERS.get(kind_of(stat.path), parse_note)(stat.path, text)
     chunks = chunk_note(note, tokens, chunk_tokens, min_chunk_tokens)
     for warning in note.warnings:
         log.warning("%s: %s", stat.path, warning)
@@ -49,15 +60,43 @@ def plan_note(stat: FileStat, text: str, content_hash: str, warnings: list[str],
                        list(warnings) + list(note.warnings), _stored_chunks(stat, note.title, note.tags, chunks))
 
 
+def plan_pages(stat: FileStat, reading: dict, content_hash: str, tokens: TokenCounter, chunk_tokens: int,
+               min_chunk_tokens: int) -> PlannedNote:
+    """Chunk a PDF's or image's pages as the parser child read them (ingest.pdf_text.read_pdf's dict). A PDF with
+    no text layer at all and no OCR to read it is a NoteUnreadable, never an empty entry."""
+    name = stat.path.rsplit("/", 1)[-1]
+    title = reading["title"] or name
+    chunks: list[Chunk] = []
+    pages: list[int | None] = []
+    single = kind_of(stat.path) == "image"
+    for number, text in enumerate(reading["pages"], start=1):
+        if text.strip():
+            page = Note(stat.path, title, sections=(Section(() if single else (page_heading(number),), text),))
+            for chunk in chunk_note(page, tokens, chunk_tokens, min_chunk_tokens):
+                chunks.append(Chunk(chunk.heading, chunk.text, len(chunks)))
+                pages.append(None if single else number)
+    scanned, warnings = reading["scanned"], []
+    if scanned and not chunks:
+        raise NoteUnreadable(stat.path, NO_TEXT_LAYER)
+    if scanned:
+        warnings.append(f"{len(scanned)} of {len(reading['pages'])} pages have no text layer (scanned): install "
+                        "vaultrag[ocr] to read them")
+    if not chunks:
+        warnings.append("no text found")
+    return PlannedNote(stat, content_hash, title, [name] if name != title else [], [], [], warnings,
+                       _stored_chunks(stat, title, (), chunks, pages))
+
+
 def problem_kind(reason: str) -> str:
     return "skipped" if reason.startswith(("binary", "larger than")) else "failed"
 
 
-def _stored_chunks(stat: FileStat, title: str, tags: tuple[str, ...], chunks: list[Chunk]) -> list[StoredChunk]:
+def _stored_chunks(stat: FileStat, title: str, tags: tuple[str, ...], chunks: list[Chunk],
+                   pages: list[int | None] | None = None) -> list[StoredChunk]:
     """Chunk ids are a function of path, text and repeat count: the same file state always gives the same ids."""
     seen: Counter[str] = Counter()
     stored = []
-    for chunk in chunks:
+    for chunk, page in zip(chunks, pages or [None] * len(chunks)):
         content_hash = text_hash(chunk.text)
         chunk_id = hashlib.sha256(f"{stat.path}\0{content_hash}\0{seen[content_hash]}".encode("utf-8", "surrogatepass")).hexdigest()[:32]
         seen[content_hash] += 1
@@ -65,6 +104,8 @@ def _stored_chunks(stat: FileStat, title: str, tags: tuple[str, ...], chunks: li
                     "ordinal": chunk.ordinal, "modified": stat.mtime_ns // 1_000_000_000}
         if tags:
             metadata["tags"] = list(tags)
+        if page is not None:
+            metadata["page"] = page
         stored.append(StoredChunk(chunk_id, chunk.text, metadata))
     return stored
 

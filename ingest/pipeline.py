@@ -10,6 +10,9 @@ from vaultrag.config.errors import ConfigError
 from vaultrag.config.settings import Settings
 from vaultrag.ingest.embedders import TextEmbedder, open_embedder
 from vaultrag.ingest.index import DataDir, Index, collection_name
+from vaultrag.ingest.isolation import ParseLimits
+from vaultrag.ingest.kinds import IMAGE_SUFFIXES
+from vaultrag.ingest.ocr import ocr_version
 from vaultrag.ingest.sync import Progress, SyncOptions, Syncer, SyncSummary
 from vaultrag.ingest.writer_lock import WriterLock
 
@@ -19,9 +22,16 @@ log = logging.getLogger(__name__)
 def sync_options(settings: Settings, max_seq_length: int, special_tokens: int) -> SyncOptions:
     limit = max_seq_length - special_tokens
     budget = min(settings.embedding.chunk_tokens, limit) if settings.embedding.chunk_tokens else limit
-    return SyncOptions(include=list(settings.vault.include), exclude=list(settings.vault.exclude),
-                       obsidian_ignore=settings.vault.obsidian_ignore, max_bytes=settings.vault.max_bytes,
-                       chunk_tokens=budget, min_chunk_tokens=settings.embedding.min_chunk_tokens)
+    vault = settings.vault
+    ocr = vault.ocr and ocr_version() is not None
+    include = [glob for glob in vault.include if ocr or not glob.lower().endswith(IMAGE_SUFFIXES)]
+    if len(include) < len(vault.include):
+        log.info("images are not indexed: no OCR engine (install vaultrag[ocr] to read the text in them)")
+    limits = ParseLimits(max_bytes=int(vault.max_pdf_mb * 1_000_000), max_pages=vault.max_pdf_pages,
+                         timeout_s=vault.parse_timeout_s, memory_mb=vault.parse_memory_mb, ocr=ocr)
+    return SyncOptions(include=include, exclude=list(vault.exclude),
+                       obsidian_ignore=vault.obsidian_ignore, max_bytes=vault.max_bytes, chunk_tokens=budget,
+                       min_chunk_tokens=settings.embedding.min_chunk_tokens, limits=limits)
 
 
 class VaultIndexer:

@@ -14,22 +14,24 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass, field
+from collections import Counter
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
 from vaultrag.ingest.chunking import CHUNKER_VERSION
 from vaultrag.ingest.embedders import ModelInfo, TextEmbedder
 from vaultrag.ingest.index import Index
+from vaultrag.ingest.kinds import kind_of
 from vaultrag.ingest.lexical import LEXICAL_VERSION
 from vaultrag.ingest.manifest import FileRecord, ProblemRecord
 from vaultrag.ingest.markdown import PARSER_VERSION
 from vaultrag.ingest.scan_scope import ScanScope
-from vaultrag.ingest.note_plan import PlannedNote, file_record, plan_note, problem_kind, text_hash
+from vaultrag.ingest.note_plan import PlannedNote, file_record, problem_kind
+from vaultrag.ingest.sources import SourceReader
 from vaultrag.ingest.store import StoredChunk
-from vaultrag.ingest.vault import FileStat, NoteUnreadable, read_note, scan_vault
+from vaultrag.ingest.sync_model import Progress, SyncOptions, SyncProgress, SyncSummary
+from vaultrag.ingest.vault import FileStat, NoteUnreadable, scan_vault
 
 log = logging.getLogger(__name__)
 
@@ -40,44 +42,6 @@ RACY_NS = 2_000_000_000  # mtime this near the last scan: maybe changed within t
 
 class _Stopped(Exception):
     """A stop was requested while a batch was being embedded; nothing of that batch was written."""
-
-
-@dataclass(frozen=True)
-class SyncOptions:
-    include: list[str]
-    exclude: list[str]
-    obsidian_ignore: bool
-    max_bytes: int
-    chunk_tokens: int  # budget per chunk text in model tokens, special tokens already subtracted
-    min_chunk_tokens: int
-
-
-@dataclass
-class SyncSummary:
-    indexed: int = 0  # new or changed notes (re)chunked
-    unchanged: int = 0
-    renamed: int = 0
-    deleted: int = 0
-    skipped: list[dict] = field(default_factory=list)  # [{"path", "reason"}], by rule (binary, too large...)
-    failed: list[dict] = field(default_factory=list)  # [{"path", "reason"}], errors reading or parsing
-    chunks_added: int = 0
-    chunks_removed: int = 0
-    embedded: int = 0  # chunk texts sent to the model in this run
-    files_total: int = 0
-    chunks_total: int = 0
-    seconds: float = 0.0
-    complete: bool = True  # False when stopped early (shutdown): the rest is done by the next sync
-
-
-@dataclass(frozen=True)
-class SyncProgress:
-    files_found: int  # notes in the vault, indexable or not
-    files_todo: int  # new, changed or redone files this run
-    files_done: int
-    chunks_written: int
-
-
-Progress = Callable[[SyncProgress], None]
 
 
 class Syncer:
@@ -91,13 +55,21 @@ class Syncer:
         self.options = options
         self._stop: threading.Event | None = None
         self._summary = SyncSummary()
+        self._reader = SourceReader(vault, options.max_bytes, options.limits, model.tokens, options.chunk_tokens,
+                                    options.min_chunk_tokens)
         self._chunking = (f"{PARSER_VERSION}/{CHUNKER_VERSION}/{options.chunk_tokens}/{options.min_chunk_tokens}"
-                          f"/lexical{LEXICAL_VERSION}")
+                          f"/lexical{LEXICAL_VERSION}" + "/ocr" * options.limits.ocr)  # OCR added: scans are read
 
     def run(self, progress: Progress | None = None, stop: threading.Event | None = None,
             paths: set[str] | None = None) -> SyncSummary:
         """Apply the difference; with `stop` set, return after the batch in hand, the index consistent. With `paths`
         (a watcher batch) only those and what lies below them, unless a full pass is due (unfinished run, new chunking)."""
+        try:
+            return self._run(progress, stop, paths)
+        finally:
+            self._reader.close()  # the parser child, if this run started one
+
+    def _run(self, progress: Progress | None, stop: threading.Event | None, paths: set[str] | None) -> SyncSummary:
         started = time.monotonic()
         manifest = self.index.manifest
         summary = self._summary = SyncSummary()
@@ -106,7 +78,7 @@ class Syncer:
         scope = ScanScope(paths) if paths is not None and not (dirty or rechunk_all) else None
         scanned_ns = time.time_ns()
         scan = scan_vault(self.vault, self.options.include, self.options.exclude, self.options.obsidian_ignore,
-                          self.options.max_bytes, scope)
+                          self.options.max_bytes, scope, self.options.limits.max_bytes)
         records = {p: r for p, r in manifest.files().items() if scope is None or scope.covers(p)}
         problems = {p: r for p, r in manifest.problems().items() if scope is None or scope.covers(p)}
         if dirty:
@@ -123,7 +95,7 @@ class Syncer:
             if (rec and not rechunk_all and rec.state == "clean" and (rec.size, rec.mtime_ns) == (f.size, f.mtime_ns)
                     and rec.mtime_ns < racy_from):
                 summary.unchanged += 1
-            elif prob and not rec and (prob.size, prob.mtime_ns) == (f.size, f.mtime_ns):
+            elif prob and not rec and not rechunk_all and (prob.size, prob.mtime_ns) == (f.size, f.mtime_ns):
                 summary.unchanged += 1  # still the same bad file: reported again below, not re-read
             else:
                 todo.append(f)
@@ -134,7 +106,7 @@ class Syncer:
             progress(SyncProgress(found, len(todo), 0, 0))
         new_paths: dict[str, str] = {}  # content hash -> path, of the notes new to this index
         chunks_written = 0
-        self._stop = stop
+        self._stop = self._reader.parser.stop = stop
         try:
             for files_read, batch in self._batches(todo, records, summary):
                 chunks_written += self._apply(batch, records, summary)
@@ -163,7 +135,8 @@ class Syncer:
             manifest.set_meta("dirty", "0")
         for prob in manifest.problems().values():
             (summary.skipped if prob.kind == "skipped" else summary.failed).append({"path": prob.path, "reason": prob.reason})
-        summary.files_total = len(manifest.paths())
+        summary.kinds = dict(Counter(kind_of(path) for path in manifest.paths()))
+        summary.files_total = sum(summary.kinds.values())
         summary.chunks_total = self.index.store.count()
         summary.seconds = round(time.monotonic() - started, 3)
         return summary
@@ -174,6 +147,8 @@ class Syncer:
         batch: list[PlannedNote] = []
         size = 0
         for files_read, stat in enumerate(todo, start=1):
+            if self._stop is not None and self._stop.is_set():  # a scanned PDF can take minutes: stop between files
+                raise _Stopped()
             planned = self._plan(stat, records.get(stat.path), summary)
             if planned is not None:
                 batch.append(planned)
@@ -183,25 +158,24 @@ class Syncer:
                 batch, size = [], 0
 
     def _plan(self, stat: FileStat, rec: FileRecord | None, summary: SyncSummary) -> PlannedNote | None:
-        manifest = self.index.manifest
         try:
-            text, warnings = read_note(self.vault, stat.path, self.options.max_bytes)
+            source = self._reader.read(stat)
+            touched = rec and rec.state == "clean" and rec.content_hash == source.content_hash and not self._rechunk
+            planned = None if touched else source.plan()
         except NoteUnreadable as exc:
             self._problem(stat, problem_kind(exc.reason), exc.reason, rec)
             return None
-        content_hash = text_hash(text)
-        if rec and rec.state == "clean" and rec.content_hash == content_hash and not self._rechunk:
-            rec.size, rec.mtime_ns = stat.size, stat.mtime_ns  # touched, not changed: no store work
-            with manifest.transaction():
-                manifest.put_file(rec)
-            summary.unchanged += 1
-            return None
-        try:
-            planned = plan_note(stat, text, content_hash, warnings, self.model.tokens, self.options.chunk_tokens,
-                                self.options.min_chunk_tokens)
-        except Exception as exc:  # a parser bug must cost one note, never the whole sync
+        except Exception as exc:  # a parser bug must cost one file, never the whole sync
+            if self._stop is not None and self._stop.is_set():
+                raise _Stopped() from exc  # the parser child was stopped for a shutdown: not the file's fault
             log.exception("could not parse %s", stat.path)
             self._problem(stat, "failed", f"could not be parsed ({type(exc).__name__}: {exc})", rec)
+            return None
+        if planned is None:  # touched, not changed: no store work
+            rec.size, rec.mtime_ns = stat.size, stat.mtime_ns
+            with self.index.manifest.transaction():
+                self.index.manifest.put_file(rec)
+            summary.unchanged += 1
             return None
         summary.indexed += 1
         return planned

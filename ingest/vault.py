@@ -14,7 +14,6 @@ through the link; symlinked folders are never followed (they can loop) and are r
 
 from __future__ import annotations
 
-import codecs
 import errno
 import json
 import os
@@ -24,16 +23,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-import charset_normalizer
-
+from vaultrag.ingest.decoding import NoteUnreadable, decode_note
+from vaultrag.ingest.kinds import is_attachment
 from vaultrag.ingest.scan_scope import ScanScope
 
-_SNIFF_BYTES = 8192  # binary check: a NUL byte in this many leading bytes
-_BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
-# Files often renamed to .md by mistake, by their first bytes (some hold no NUL byte early on).
-_SIGNATURES = ((b"\x89PNG", "a PNG image"), (b"\xff\xd8\xff", "a JPEG image"), (b"GIF8", "a GIF image"),
-               (b"%PDF", "a PDF document"), (b"PK\x03\x04", "a ZIP archive or Office document"),
-               (b"SQLite format 3\0", "an SQLite database"))
 _NOT_FILES = ((stat.S_ISFIFO, "a named pipe"), (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a device"),
               (stat.S_ISBLK, "a device"))
 
@@ -57,15 +50,6 @@ class ScanResult:
     problems: list[Problem] = field(default_factory=list)  # found but not indexable; sorted by path
 
 
-class NoteUnreadable(Exception):
-    """A note that cannot be turned into text; `reason` says why in plain words."""
-
-    def __init__(self, path: str, reason: str):
-        super().__init__(f"{path}: {reason}")
-        self.path = path
-        self.reason = reason
-
-
 def scan_vault(
     root: Path,
     include: Sequence[str] = ("**/*.md",),
@@ -73,8 +57,10 @@ def scan_vault(
     obsidian_ignore: bool = True,
     max_bytes: int = 10_000_000,
     scope: ScanScope | None = None,
+    max_attachment_bytes: int | None = None,
 ) -> ScanResult:
-    """The notes under `root` that `include` matches and nothing excludes (and `scope` covers), and the problems met."""
+    """The notes under `root` that `include` matches and nothing excludes (and `scope` covers), and the problems met.
+    PDFs and images have their own size limit, `max_attachment_bytes` (vault.max_pdf_mb), when given."""
     root = Path(root)
     includes = [_glob_regex(p) for p in include]
     prefixes, regexes = _obsidian_filters(root) if obsidian_ignore else ([], [])
@@ -102,7 +88,9 @@ def scan_vault(
             elif entry.is_symlink() and _links_to_folder(entry):
                 result.problems.append(_problem(rel, "link to a folder, not followed (linked folders can loop)"))
             elif any(r.fullmatch(rel) for r in includes):
-                found = _stat_note(entry, rel, max_bytes)
+                attachment = max_attachment_bytes is not None and is_attachment(rel)
+                found = _stat_note(entry, rel, max_attachment_bytes if attachment else max_bytes,
+                                   "vault.max_pdf_mb" if attachment else "vault.max_file_mb")
                 (result.files if isinstance(found, FileStat) else result.problems).append(found)
     result.files.sort(key=lambda f: f.path)
     result.problems.sort(key=lambda p: p.path)
@@ -144,7 +132,7 @@ def _read_regular_file(file: Path, path: str, limit: int) -> bytes:
         os.close(fd)
 
 
-def _stat_note(entry: os.DirEntry, rel: str, max_bytes: int) -> FileStat | Problem:
+def _stat_note(entry: os.DirEntry, rel: str, max_bytes: int, setting: str) -> FileStat | Problem:
     """Stat one file that `include` matched, through its link if it is one: a note, or why it is not one."""
     if not _utf8(rel):
         return _problem(rel, "file name is not valid UTF-8; rename it to index it")
@@ -160,7 +148,7 @@ def _stat_note(entry: os.DirEntry, rel: str, max_bytes: int) -> FileStat | Probl
         return _problem(rel, f"not a regular file but {kind}")
     if st.st_size > max_bytes:
         return _problem(rel, f"larger than the {_size(max_bytes)} limit ({_size(st.st_size)}); "
-                             "raise vault.max_file_mb to index it")
+                             f"raise {setting} to index it")
     return FileStat(rel, st.st_size, st.st_mtime_ns)
 
 
@@ -227,36 +215,6 @@ def _glob_regex(pattern: str) -> re.Pattern:
             out.append({"*": "[^/]*", "?": "[^/]"}.get(c) or re.escape(c))
             i += 1
     return re.compile("".join(out), re.IGNORECASE | re.DOTALL)
-
-
-def decode_note(path: str, data: bytes) -> tuple[str, list[str]]:
-    """Text and warnings: a BOM decides, else a binary signature or NUL bytes mean binary, else UTF-8 (with a few
-    corrupted bytes shown as \ufffd when the rest is UTF-8 beyond ASCII), else the likeliest legacy codec."""
-    for bom, codec in _BOMS:
-        if data.startswith(bom):
-            text = data[len(bom) :].decode(codec, errors="replace")
-            return text, (["invalid UTF bytes replaced with \ufffd"] if "\ufffd" in text else [])
-    for signature, kind in _SIGNATURES:
-        if data.startswith(signature):
-            raise NoteUnreadable(path, f"binary content ({kind}), not a text note")
-    if b"\0" in data[:_SNIFF_BYTES]:
-        raise NoteUnreadable(path, "binary content, not a text note")
-    try:
-        return data.decode("utf-8"), []
-    except UnicodeDecodeError as error:
-        first_bad = f"byte 0x{data[error.start]:02x} at offset {error.start}"
-    text = data.decode("utf-8", errors="replace")
-    replaced = text.count("\ufffd")
-    if len(text) - len(text.encode("ascii", "ignore")) > 2 * replaced:  # more valid non-ASCII than corrupted
-        places = f"{replaced} places" if replaced > 1 else "1 place"
-        return text, [f"not valid UTF-8 in {places} (first {first_bad}); shown as \ufffd"]
-    # Short Western text fools detectors, and cp1252 is the usual legacy encoding of notes: try it first, unless
-    # the result reads like mojibake; then let charset_normalizer guess among all encodings.
-    guess = charset_normalizer.from_bytes(data, cp_isolation=["cp1252"]).best()
-    guess = guess or charset_normalizer.from_bytes(data).best()
-    if guess is None:
-        raise NoteUnreadable(path, f"not text in any known encoding ({first_bad} is not UTF-8)")
-    return str(guess), [f"not UTF-8; decoded as {guess.encoding}"]
 
 
 def _not_a_file(mode: int) -> str | None:

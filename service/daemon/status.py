@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 
 from vaultrag.config.settings import Settings
 from vaultrag.ingest.index import DataDir
+from vaultrag.ingest.kinds import kind_of
 from vaultrag.ingest.sync import SyncProgress, SyncSummary
 
 
@@ -30,6 +32,7 @@ class IndexStatus:
     error: str | None = None  # why the last sync failed (state "error"); it is retried, and cleared once one succeeds
     watch_mode: str | None = None
     embedded_since_start: int = 0  # chunk texts this daemon sent to the model: 0 after a restart with no change
+    kinds: dict[str, int] = field(default_factory=dict)  # indexed files by kind: {"note": 120, "pdf": 4, "canvas": 1}
 
     def __post_init__(self):
         self._lock = threading.Lock()
@@ -69,6 +72,7 @@ class IndexStatus:
             self.progress = 1.0 if summary.complete else self.progress
             self.error = None
             self.embedded_since_start += summary.embedded
+            self.kinds = dict(summary.kinds)
 
 
 def offline_status(settings: Settings) -> dict:
@@ -84,7 +88,8 @@ def offline_status(settings: Settings) -> dict:
         pending = sum(1 for rec in files.values() if rec.state == "pending")
         status.update(files_indexed=len(files) - pending, files_pending=pending, files_failed=len(problems),
                       files_total=len(files) + len(problems), chunks=index.store.count(), failed=problems,
-                      last_sync=index.manifest.get_meta("last_sync"), progress=1.0 if not pending else 0.0)
+                      last_sync=index.manifest.get_meta("last_sync"), progress=1.0 if not pending else 0.0,
+                      kinds=dict(Counter(kind_of(path) for path in files)))
     finally:
         index.close()
     return status.snapshot()

@@ -14,13 +14,14 @@ router = APIRouter()
 
 
 def on_disk(vault: Path, path: str) -> bool:
-    """Whether the indexed `path` is still a note file inside the vault (no traversal, no symlink out)."""
+    """Whether the indexed `path` is still a file inside the vault (no traversal, no symlink out): a note, or a PDF,
+    board or image the index holds (`resolve` only names indexed files)."""
     rel = PurePosixPath(path)
     if rel.is_absolute() or ".." in rel.parts or "\\" in path or "\x00" in path:
         return False
     try:
         target = (vault / rel).resolve()
-        return target.is_relative_to(vault.resolve()) and target.is_file() and target.suffix.lower() == ".md"
+        return target.is_relative_to(vault.resolve()) and target.is_file()
     except (OSError, ValueError):  # a name too long for the file system, a symlink loop...
         return False
 

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
+from vaultrag.ingest.kinds import KINDS
 from vaultrag.service.http.errors import ErrorResponse
 from vaultrag.service.http.openai_models import integral
 from vaultrag.service.search.filters import make_filters
@@ -22,6 +23,8 @@ class SearchFilters(BaseModel):
     path_prefix: str = Field(default="", max_length=1000, description="Notes under this folder, e.g. \"Work/\".")
     modified_after: str | None = Field(default=None, pattern=r"^\d{4}-\d{2}-\d{2}$", json_schema_extra={"format": "date"},
                                        description="Files modified on or after this day, YYYY-MM-DD.")
+    kinds: list[Literal[KINDS]] = Field(default_factory=list, max_length=len(KINDS),
+                                        description="Files of these kinds: note, excalidraw, canvas, pdf, image.")
 
 
 class SearchRequest(BaseModel):
@@ -37,5 +40,5 @@ class SearchRequest(BaseModel):
 def search(body: SearchRequest, request: Request) -> dict:
     """Runs in the thread pool: embedding the query never blocks /health or /api/status. A bad filter is a
     FilterError, answered as 400 `invalid_filter` (service.http.errors)."""
-    filters = make_filters(body.filters.tags, body.filters.path_prefix, body.filters.modified_after)
+    filters = make_filters(body.filters.tags, body.filters.path_prefix, body.filters.modified_after, body.filters.kinds)
     return results_json(request.app.state.searcher.search(body.query, body.k, body.mode, filters))

@@ -65,6 +65,7 @@ class Status(BaseModel):
     progress: float
     watch_mode: str | None
     embedded_since_start: int
+    kinds: dict[str, int]  # indexed files by kind: note, excalidraw, canvas, pdf, image
     error: str | None
 
 

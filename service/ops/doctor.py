@@ -21,6 +21,7 @@ from vaultrag.config.settings import Settings
 from vaultrag.ingest.embedders import AUTO
 from vaultrag.ingest.writer_lock import read_lock_holder
 from vaultrag.service.ops.doctor_checks import disk_findings, fit_findings, port_findings, vault_findings
+from vaultrag.service.ops.doctor_documents import documents_row
 from vaultrag.service.ops.doctor_plan import automation_row, inference_row, interface_row, llm_size, memory_row
 from vaultrag.service.ops.doctor_render import as_data, render
 from vaultrag.service.ops.doctor_report import Finding, LLMServer, Report
@@ -51,7 +52,7 @@ def examine(settings: Settings, profile: HardwareProfile | None = None) -> Repor
     findings += fit_findings(settings, catalogue, profile, ram, weights, where, room)
     holder = read_lock_holder(data_dir / "writer.lock") if data_dir else {}
     rows = [inference_row(settings, server, quant, ram, where, room), memory, interface_row(settings),
-            automation_row(settings, holder)]
+            automation_row(settings, holder), documents_row(settings)]
     on_gpu = where == "gpu" and profile.vram_gb > 0  # Apple's unified memory is RAM
     ram_gb, gpu_gb = daemon_gb + (0.0 if on_gpu else ram or 0.0), (ram or 0.0) if on_gpu else 0.0
     findings += disk_findings(profile, data_dir) + port_findings(settings, holder)

@@ -1,8 +1,9 @@
-"""Search filters: by tag, by folder, by date; given as JSON in `/api/search` or written inline in a question.
+"""Search filters: by tag, folder, date and kind of file; given as JSON in `/api/search` or written in a question.
 
-Inline filters are words of the question: `tag:project`, `path:Work/` and `after:2025-01-01` (quote values with
-spaces: `path:"Work Notes/"`). They are taken out of the text before it is embedded or matched, so "tag:garden when to
-water?" searches for "when to water?" among notes tagged #garden (and its nested tags, #garden/roses).
+Inline filters are words of the question: `tag:project`, `path:Work/`, `after:2025-01-01` and `type:pdf` (the kinds
+of ingest.kinds: note, excalidraw, canvas, pdf, image; quote values with spaces: `path:"Work Notes/"`). They are
+taken out of the text before it is embedded or matched, so "tag:garden when to water?" searches for "when to
+water?" among notes tagged #garden (and its nested tags, #garden/roses).
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from vaultrag.config.errors import VaultragError
+from vaultrag.ingest.kinds import KINDS
 
-_INLINE = re.compile(r"(?<!\S)(tag|path|after):(\"[^\"]+\"|\S+)", re.IGNORECASE)
+_INLINE = re.compile(r"(?<!\S)(tag|path|after|type):(\"[^\"]+\"|\S+)", re.IGNORECASE)
 
 
 class FilterError(VaultragError):
@@ -25,13 +27,14 @@ class Filters:
     tags: tuple[str, ...] = ()  # any of these tags (or a nested tag below one) must be on the note
     path_prefix: str = ""  # the note's path inside the vault starts with this
     modified_after: date | None = None  # the file was modified on or after this day (local time)
+    kinds: tuple[str, ...] = ()  # the file is of one of these kinds ("pdf", "canvas"...)
 
     def __bool__(self) -> bool:
-        return bool(self.tags or self.path_prefix or self.modified_after)
+        return bool(self.tags or self.path_prefix or self.modified_after or self.kinds)
 
     def merged(self, other: "Filters") -> "Filters":
         return Filters(tuple(dict.fromkeys(self.tags + other.tags)), other.path_prefix or self.path_prefix,
-                       other.modified_after or self.modified_after)
+                       other.modified_after or self.modified_after, tuple(dict.fromkeys(self.kinds + other.kinds)))
 
     @property
     def modified_after_seconds(self) -> float | None:
@@ -40,8 +43,12 @@ class Filters:
         return datetime.combine(self.modified_after, datetime.min.time()).timestamp()
 
 
-def make_filters(tags: list[str] | None = None, path_prefix: str = "", modified_after: str | None = None) -> Filters:
+def make_filters(tags: list[str] | None = None, path_prefix: str = "", modified_after: str | None = None,
+                 kinds: list[str] | None = None) -> Filters:
     """Filters from API/CLI values; a bad value raises FilterError naming it."""
+    unknown = [kind for kind in kinds or [] if kind.lower() not in KINDS]
+    if unknown:
+        raise FilterError(f"filters.kinds: {unknown[0]!r} is not a kind of file; kinds are {', '.join(KINDS)}")
     cleaned = []
     for tag in tags or []:
         tag = tag.strip().lstrip("#").strip("/")
@@ -54,12 +61,13 @@ def make_filters(tags: list[str] | None = None, path_prefix: str = "", modified_
             day = date.fromisoformat(modified_after)
         except ValueError:
             raise FilterError(f"filters.modified_after: {modified_after!r} is not a date like 2025-01-31") from None
-    return Filters(tuple(cleaned), path_prefix.strip().lstrip("/"), day)  # only compared with indexed paths
+    return Filters(tuple(cleaned), path_prefix.strip().lstrip("/"), day,  # only compared with indexed paths
+                   tuple(dict.fromkeys(kind.lower() for kind in kinds or [])))
 
 
 def split_inline(question: str) -> tuple[str, Filters]:
     """The question without its inline filters, and those filters."""
-    tags, prefix, after = [], "", None
+    tags, prefix, after, kinds = [], "", None, []
     for kind, value in _INLINE.findall(question):
         value = value.strip('"')
         kind = kind.lower()
@@ -67,9 +75,11 @@ def split_inline(question: str) -> tuple[str, Filters]:
             tags.append(value)
         elif kind == "path":
             prefix = value
+        elif kind == "type":
+            kinds.append(value)
         else:
             after = value
-    if not (tags or prefix or after):
+    if not (tags or prefix or after or kinds):
         return question, Filters()
     text = re.sub(r"\s{2,}", " ", _INLINE.sub("", question)).strip()
-    return text, make_filters(tags, prefix, after)
+    return text, make_filters(tags, prefix, after, kinds)

@@ -23,6 +23,7 @@ from urllib.parse import quote
 
 from vaultrag.ingest.errors import storage_error
 from vaultrag.ingest.index import Index
+from vaultrag.ingest.kinds import kind_of, page_of
 
 log = logging.getLogger(__name__)
 
@@ -55,8 +56,13 @@ class NoteLinks:
         self._lock = threading.Lock()
 
     def obsidian(self, path: str, section: str = "") -> str:
-        """A link that opens the note in Obsidian (the vault is named by its folder name), at `section` if given."""
-        note = path[:-3] if path.lower().endswith(".md") else path
+        """A link that opens the note in Obsidian (the vault is named by its folder name), at `section` if given:
+        a heading of a note, or a PDF's page ("Page 3", opened as Obsidian's `paper.pdf#page=3`)."""
+        markdown = path.lower().endswith(".md")
+        note = path[:-3] if markdown else path
+        if not markdown:  # a PDF, a board, an image: only a PDF's page is a place inside it
+            page = page_of(section)
+            section = f"page={page}" if page is not None and kind_of(path) == "pdf" else ""
         return (f"obsidian://open?vault={quote(self.vault.name, safe='')}"
                 f"&file={quote(note + ('#' + section if section else ''), safe='')}")
 

@@ -20,8 +20,10 @@ from vaultrag.config.catalogue import EmbeddingModel, load_catalogue
 from vaultrag.config.settings import Settings
 from vaultrag.ingest.embedders import TextEmbedder, open_embedder
 from vaultrag.ingest.index import DataDir, Index
+from vaultrag.ingest.kinds import page_heading
 from vaultrag.ingest.store import Hit
 from vaultrag.service.search.active_index import ActiveIndex
+from vaultrag.service.search.attachments import linked_from
 from vaultrag.service.search.fusion import Ranked, cap_per_note, fuse_by_note
 from vaultrag.service.search.filters import Filters, split_inline
 from vaultrag.service.search.links import NoteLinks
@@ -52,6 +54,8 @@ class SearchResult:
     chunk_id: str
     tags: list[str]
     found_by: list[str] = field(default_factory=list)  # "dense", "bm25", "title", "link", "reranker"
+    page: int | None = None  # a PDF's page (obsidian_url opens it there)
+    linked_from: list[str] = field(default_factory=list)  # a PDF's or image's: the notes that embed or link it
 
 
 class Searcher:
@@ -140,14 +144,15 @@ class Searcher:
                 picked.append((hit, _cosine(vector, chunk_vector) if vector is not None else bm25_score[chunk_id]))
             # else: the note changed between the lists and the fetch; its chunk is gone
         texts = self._with_neighbours(index, [hit for hit, _ in picked]) if self._options.neighbours else {}
-        return [self._result(hit, score, sorted(found.get(hit.id, ())), texts.get(hit.id))
+        return [self._result(index, hit, score, sorted(found.get(hit.id, ())), texts.get(hit.id))
                 for hit, score in picked if not texts or hit.id in texts]
 
     # the lists
     def _allowed_paths(self, index: Index, filters: Filters) -> set[str] | None:
         if not filters:
             return None
-        return index.manifest.paths_matching(filters.tags, filters.path_prefix, filters.modified_after_seconds)
+        return index.manifest.paths_matching(filters.tags, filters.path_prefix, filters.modified_after_seconds,
+                                             filters.kinds)
 
     def _named_chunks(self, index: Index, text: str, allowed: set[str] | None,
                       rankings: list[tuple[Ranked, float]], path_of: dict[str, str]) -> list[str]:
@@ -213,12 +218,14 @@ class Searcher:
             texts[hit.id] = "\n\n".join(_body(part) for part in parts) or _body(hit)
         return texts
 
-    def _result(self, hit: Hit, score: float, found_by: list[str], text: str | None = None) -> SearchResult:
-        meta = hit.metadata
+    def _result(self, index: Index, hit: Hit, score: float, found_by: list[str],
+                text: str | None = None) -> SearchResult:
+        meta, page = hit.metadata, hit.metadata.get("page")
         return SearchResult(path=meta["path"], title=meta.get("title", ""), heading=meta.get("heading", ""),
                             text=text or _body(hit), score=round(float(score), 4),
-                            obsidian_url=self.links.obsidian(meta["path"]), chunk_id=hit.id,
-                            tags=list(meta.get("tags") or []), found_by=found_by)
+                            obsidian_url=self.links.obsidian(meta["path"], page_heading(page) if page else ""),
+                            chunk_id=hit.id, tags=list(meta.get("tags") or []), found_by=found_by, page=page,
+                            linked_from=linked_from(index, meta["path"]))
 
     # what the searcher holds
     def active_index(self) -> Index | None:

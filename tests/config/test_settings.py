@@ -54,7 +54,8 @@ def test_file_then_environment_then_flags(tmp_path):
     assert settings.embedding.device == "mps"  # environment beats file
     assert settings.vault.exclude == ["Archive/**"]  # JSON list from the environment
     assert settings.vault.path == "/from/flag"  # flag beats everything
-    assert settings.vault.include == ["**/*.md"]  # default
+    assert settings.vault.include == ["**/*.md", "**/*.canvas", "**/*.pdf", "**/*.png", "**/*.jpg", "**/*.jpeg",
+                                      "**/*.webp"]  # default: every kind
 
 
 def test_platform_config_file_is_read_without_flag(tmp_path, monkeypatch):

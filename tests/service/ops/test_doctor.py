@@ -90,7 +90,8 @@ def test_json_gives_the_same_as_data(capsys, settings, ollama):
     assert set(report) == {"ok", "plan", "total", "hardware", "llm_server", "findings", "auto"}
     (embedding,) = report["auto"]  # embedding.model is "auto" by default; llm.model is set here
     assert embedding.startswith("embedding.model = auto: sentence-transformers/all-MiniLM-L6-v2, because ")
-    assert [row["component"] for row in report["plan"]] == ["inference", "memory", "interface", "automation"]
+    assert [row["component"] for row in report["plan"]] == ["inference", "memory", "interface", "automation",
+                                                          "documents"]
     assert all(set(row) == {"component", "tool", "why", "ram_gb"} for row in report["plan"])
     assert report["plan"][0]["ram_gb"] > 0 and report["plan"][2]["ram_gb"] is None
     total = report["total"]

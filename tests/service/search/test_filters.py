@@ -27,3 +27,11 @@ def test_bad_values_name_the_filter():
 def test_api_and_inline_filters_combine():
     merged = make_filters(tags=["#home"]).merged(split_inline("tag:garden water")[1])
     assert merged.tags == ("home", "garden")
+
+
+def test_type_narrows_to_kinds_of_file_and_an_unknown_kind_is_named():
+    text, filters = split_inline("type:pdf type:Canvas ferry timetable")
+    assert text == "ferry timetable" and filters.kinds == ("pdf", "canvas") and filters
+    with pytest.raises(FilterError, match=r"'spreadsheet' is not a kind of file; kinds are note, excalidraw"):
+        split_inline("type:spreadsheet budget")
+    assert make_filters(kinds=["pdf"]).merged(make_filters(kinds=["image"])).kinds == ("pdf", "image")

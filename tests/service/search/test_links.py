@@ -68,3 +68,11 @@ def test_ids_resolve_to_indexed_notes_and_follow_renames(write_vault, settings_f
     finally:
         index.close()
     assert links.obsidian("Network.md", "Router") == "obsidian://open?vault=vault&file=Network%23Router"
+
+
+def test_obsidian_links_open_a_pdf_at_its_page_and_other_files_whole(tmp_path):
+    links = NoteLinks(tmp_path / "vault", tmp_path / "data", BASE)
+    assert links.obsidian("Papers/paper.pdf", "Page 3") == "obsidian://open?vault=vault&file=Papers%2Fpaper.pdf%23page%3D3"
+    assert links.obsidian("Papers/paper.pdf") == "obsidian://open?vault=vault&file=Papers%2Fpaper.pdf"
+    assert links.obsidian("Board.canvas", "Kitchen") == "obsidian://open?vault=vault&file=Board.canvas"
+    assert links.obsidian("Notes/Page 3.md", "Page 3") == "obsidian://open?vault=vault&file=Notes%2FPage%203%23Page%203"
