@@ -107,7 +107,7 @@ class Syncer:
         scanned_ns = time.time_ns()
         scan = scan_vault(self.vault, self.options.include, self.options.exclude, self.options.obsidian_ignore,
                           self.options.max_bytes, scope)
-        records = {p: r for p, r in manifest.files().items() if scope is None or scope.covers(p)}
+        records = manifest.files(scope.paths if scope is not None else None)
         problems = {p: r for p, r in manifest.problems().items() if scope is None or scope.covers(p)}
         if dirty:
             self._repair(records)
@@ -163,7 +163,7 @@ class Syncer:
             manifest.set_meta("dirty", "0")
         for prob in manifest.problems().values():
             (summary.skipped if prob.kind == "skipped" else summary.failed).append({"path": prob.path, "reason": prob.reason})
-        summary.files_total = len(manifest.paths())
+        summary.files_total = manifest.count()
         summary.chunks_total = self.index.store.count()
         summary.seconds = round(time.monotonic() - started, 3)
         return summary
