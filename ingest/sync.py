@@ -278,7 +278,7 @@ class Syncer:
         for path, prob in scan_problems.items():
             if path in records or path not in known or known[path].reason != prob.reason:  # new: said once
                 self._problem(FileStat(path, 0, 0), problem_kind(prob.reason), prob.reason, records.get(path))
-        indexed = manifest.paths()
+        indexed = manifest.paths() if scope is None else set(manifest.files(scope.paths))
         with manifest.transaction():
             for path in known:
                 if path not in scan_problems and (path in indexed or not (self.vault / path).exists()):
