@@ -79,7 +79,7 @@ class IndexWriter:
         self._stop.set()
         self._wake.set()
 
-    def stop(self, timeout: float = 8.0) -> None:
+    def stop(self, timeout: float = 6.0) -> None:
         """Finish the batch in hand, commit it, close the index and return, waiting `timeout` seconds at most from
         the first `ask_to_stop` (or from now)."""
         self.ask_to_stop()
