@@ -67,8 +67,8 @@ def ending(lines: list[str]) -> str:
 
 
 def has_words(lines: list[str]) -> bool:
-    return any(line.startswith("data: {") and json.loads(line[6:]).get("choices", [{}])[0].get("delta", {}).get("content")
-               for line in list(lines))
+    return any(line.startswith("data: {") and (json.loads(line[6:]).get("choices") or [{}])[0].get("delta", {}).get(
+        "content") for line in list(lines))
 
 
 def one_round(args: argparse.Namespace, llm: dict, work: Path) -> dict:
