@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import ipaddress
 import json
 import logging
@@ -17,6 +16,7 @@ import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from vaultrag.config.errors import ConfigError
+from vaultrag.config.vault_identity import on_disk_path, vault_data_dir
 
 log = logging.getLogger(__name__)
 
@@ -188,16 +188,15 @@ class Settings(_Section):
     def vault_path(self) -> Path:
         if not self.vault.path:
             raise ConfigError("no vault given: pass --vault PATH, set vault.path in the config file or VAULTRAG_VAULT__PATH")
-        return Path(self.vault.path).expanduser().resolve()
+        return on_disk_path(Path(self.vault.path).expanduser().resolve())  # one identity however it is cased
 
     @property
     def data_dir(self) -> Path:
         """The folder holding this vault's index; one per vault under the platform data dir unless configured."""
         if self.data.dir:
             return Path(self.data.dir).expanduser().resolve()
-        vault = self.vault_path
-        vault_id = hashlib.sha256(str(vault).encode()).hexdigest()[:8]
-        return Path(platformdirs.user_data_dir(APP_NAME)) / "vaults" / f"{vault.name}-{vault_id}"
+        return vault_data_dir(Path(platformdirs.user_data_dir(APP_NAME)) / "vaults", self.vault_path,
+                              Path(self.vault.path).expanduser().resolve())
 
 
 def default_config_file() -> Path:

@@ -10,6 +10,7 @@ after, so a crash at any moment leaves a record of exactly which files to redo.
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +20,7 @@ from vaultrag.ingest.kinds import kind_of
 from vaultrag.ingest.lexical import LexicalIndex
 from vaultrag.ingest.names import name_key
 
+SCOPE_STEP = 200  # paths per query of `files(under=...)`: SQLite limits an expression's depth (1000 by default)
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS files (
     path TEXT PRIMARY KEY,
@@ -98,10 +100,27 @@ class Manifest:
         return _Transaction(self._db, durable)
 
     # files
-    def files(self) -> dict[str, FileRecord]:
-        cursor = self._db.execute("SELECT * FROM files")
+    def files(self, under: Collection[str] | None = None) -> dict[str, FileRecord]:
+        """Every file's record, or only those of the paths `under` names and of what lies below them (a narrowed
+        sync reads a few rows, not the whole vault's)."""
+        if under is None:
+            return self._records("SELECT * FROM files", [])
+        found: dict[str, FileRecord] = {}
+        wanted = sorted(under)
+        for start in range(0, len(wanted), SCOPE_STEP):
+            step = wanted[start:start + SCOPE_STEP]  # below "p": from "p/" to before "p0" ("0" follows "/")
+            match = " OR ".join(["path = ? OR (path >= ? AND path < ?)"] * len(step))
+            values = [v for p in step for v in (p, p + "/", p + "0")]
+            found.update(self._records(f"SELECT * FROM files WHERE {match}", values))
+        return found
+
+    def _records(self, query: str, values: list[str]) -> dict[str, FileRecord]:
+        cursor = self._db.execute(query, values)
         names = [d[0] for d in cursor.description]
         return {row[0]: _record(dict(zip(names, row))) for row in cursor}
+
+    def count(self) -> int:
+        return self._db.execute("SELECT COUNT(*) FROM files").fetchone()[0]
 
     def paths(self) -> set[str]:
         """The indexed paths, without decoding their records."""

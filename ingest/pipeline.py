@@ -61,6 +61,9 @@ class VaultIndexer:
         try:
             name = collection_name(self.vault, self.model.model_id)
             previous = self.data.active_name()
+            if (previous and previous != name and not self.data.manifest_path(name).is_file()
+                    and self.data.active_model_id() == self.model.model_id):
+                name = previous  # this model's index here, named from another spelling of the vault's path
             if previous and previous != name:
                 log.info("embedding model changed to %s: building a new index; the current one serves until it is "
                          "complete", self.model.model_id)

@@ -9,10 +9,10 @@ class ScanScope:
     """`covers(rel)`: `rel` is a named path or below one; `leads_to(folder)`: the walk must enter `folder` to reach one."""
 
     def __init__(self, paths: Collection[str]):
-        self._paths = sorted({p.strip("/") for p in paths if p.strip("/")})
+        self.paths = sorted({p.strip("/") for p in paths if p.strip("/")})
 
     def covers(self, rel: str) -> bool:
-        return any(rel == p or rel.startswith(p + "/") for p in self._paths)
+        return any(rel == p or rel.startswith(p + "/") for p in self.paths)
 
     def leads_to(self, folder: str) -> bool:
-        return self.covers(folder) or any(p.startswith(folder + "/") for p in self._paths)
+        return self.covers(folder) or any(p.startswith(folder + "/") for p in self.paths)

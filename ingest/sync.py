@@ -79,7 +79,7 @@ class Syncer:
         scanned_ns = time.time_ns()
         scan = scan_vault(self.vault, self.options.include, self.options.exclude, self.options.obsidian_ignore,
                           self.options.max_bytes, scope, self.options.limits.max_bytes)
-        records = {p: r for p, r in manifest.files().items() if scope is None or scope.covers(p)}
+        records = manifest.files(scope.paths if scope is not None else None)
         problems = {p: r for p, r in manifest.problems().items() if scope is None or scope.covers(p)}
         if dirty:
             self._repair(records)
@@ -135,7 +135,7 @@ class Syncer:
             manifest.set_meta("dirty", "0")
         for prob in manifest.problems().values():
             (summary.skipped if prob.kind == "skipped" else summary.failed).append({"path": prob.path, "reason": prob.reason})
-        summary.kinds = dict(Counter(kind_of(path) for path in manifest.paths()))
+        summary.kinds = dict(Counter(kind_of(path) for path in manifest.paths()))  # paths only: no record decoded
         summary.files_total = sum(summary.kinds.values())
         summary.chunks_total = self.index.store.count()
         summary.seconds = round(time.monotonic() - started, 3)
@@ -252,7 +252,7 @@ class Syncer:
         for path, prob in scan_problems.items():
             if path in records or path not in known or known[path].reason != prob.reason:  # new: said once
                 self._problem(FileStat(path, 0, 0), problem_kind(prob.reason), prob.reason, records.get(path))
-        indexed = manifest.paths()
+        indexed = manifest.paths() if scope is None else set(manifest.files(scope.paths))
         with manifest.transaction():
             for path in known:
                 if path not in scan_problems and (path in indexed or not (self.vault / path).exists()):

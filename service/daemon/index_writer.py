@@ -40,6 +40,7 @@ class IndexWriter:
         self._begun = 0  # syncs begun, and the number of the last one that completed
         self._completed = 0
         self._progressed = threading.Condition()
+        self._stop_asked: float | None = None  # time.monotonic() of the first request to stop
 
     def start(self) -> None:
         if self._thread is None:
@@ -71,14 +72,21 @@ class IndexWriter:
             self._forget.append(path)
         self._wake.set()
 
-    def stop(self, timeout: float = 8.0) -> None:
-        """Finish the batch in hand, commit it, close the index and return (waiting `timeout` seconds at most)."""
+    def ask_to_stop(self) -> None:
+        """Begin stopping (the daemon calls this as the signal comes): the batch in hand is the last."""
+        if self._stop_asked is None:
+            self._stop_asked = time.monotonic()
         self._stop.set()
         self._wake.set()
+
+    def stop(self, timeout: float = 6.0) -> None:
+        """Finish the batch in hand, commit it, close the index and return, waiting `timeout` seconds at most from
+        the first `ask_to_stop` (or from now)."""
+        self.ask_to_stop()
         if self._thread is None:
             self._indexer.close()
             return
-        self._thread.join(timeout)
+        self._thread.join(max(self._stop_asked + timeout - time.monotonic(), 0))
         if self._thread.is_alive():
             log.warning("index writer still busy after %.0f s; it closes the index when its batch ends, or the next "
                         "start redoes that batch", timeout)

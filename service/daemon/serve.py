@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import errno
-import signal
 import logging
 import logging.handlers
+import os
+import signal
 import socket
 import sys
+import threading
+import time
+from typing import Callable
 
 import uvicorn
 
@@ -19,6 +23,7 @@ from vaultrag.service.http.app import create_app
 from vaultrag.service.ops.model_choice import resolve_models
 
 log = logging.getLogger(__name__)
+STOP_SECONDS = 7.0  # SIGTERM to exit at most (goal: 10 s; systemd/ kills at 15 s); IndexWriter.stop waits 6 of them
 
 
 class PortUnavailable(VaultragError):
@@ -61,11 +66,50 @@ def serve(settings: Settings, insecure: bool = False) -> None:
         sock = bind(host, port)
         log.info("vaultrag starting: vault %s, data %s, embedding model %s, http://%s:%d", indexer.vault,
                  settings.data_dir, indexer.model.model_id, f"[{host}]" if ":" in host else host, port)
-        config = uvicorn.Config(create_app(settings, indexer, choice=choice), log_config=None, access_log=False,
-                                timeout_graceful_shutdown=3, lifespan="on")
+        app = create_app(settings, indexer, choice=choice)
+        config = uvicorn.Config(app, log_config=None, access_log=False, timeout_graceful_shutdown=3, lifespan="on")
         # uvicorn handles SIGTERM/SIGINT itself, then re-raises the signal to the handler it found: make that one
         # a no-op, so a requested stop ends with exit code 0 (systemd and launchd read anything else as a failure).
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: None)
-        uvicorn.Server(config).run(sockets=[sock])
+        server = _Server(config, app.state.writer.ask_to_stop)
+        server.run(sockets=[sock])
     log.info("vaultrag stopped")
+    _leave_stragglers((server.exit_asked or time.monotonic()) + STOP_SECONDS)
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server, which also tells the index writer to stop as the signal comes, so that its last batch
+    ends while the open answers end, not after."""
+
+    def __init__(self, config: uvicorn.Config, on_exit: Callable[[], None]):
+        super().__init__(config)
+        self._on_exit = on_exit
+        self.exit_asked: float | None = None  # time.monotonic() of the signal
+
+    def handle_exit(self, sig, frame) -> None:
+        if self.exit_asked is None:
+            self.exit_asked = time.monotonic()
+        self._on_exit()
+        super().handle_exit(sig, frame)
+
+
+def _leave_stragglers(deadline: float) -> None:
+    """Exit (code 0) by `deadline` even when threads are still waiting on the LLM server: a plan's follow-up rewrite,
+    or the read of an answer whose stream already ended. Python would wait for them at exit, for as long as the LLM
+    takes to answer each; the index is closed by now (or, with the writer still inside a batch, exactly as after a
+    SIGKILL, which the next start repairs)."""
+    for thread in _others():
+        thread.join(max(deadline - time.monotonic(), 0))
+    left = _others()
+    if left:
+        log.warning("exiting without %d thread(s) still waiting (%s)", len(left),
+                    ", ".join(sorted({t.name.rstrip("_0123456789") for t in left})))
+        logging.shutdown()
+        sys.stdout.flush()
+        os._exit(0)
+
+
+def _others() -> list[threading.Thread]:
+    """The live threads Python would wait for at exit, but this one."""
+    return [t for t in threading.enumerate() if t is not threading.current_thread() and not t.daemon and t.is_alive()]

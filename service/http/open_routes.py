@@ -30,7 +30,7 @@ def on_disk(vault: Path, path: str) -> bool:
 def open_note(link: str, request: Request, h: str = "", heading: str = "") -> RedirectResponse:
     """`h` is a section's id; `heading` a section's name, in links made before ids (`/open/Folder/Note.md`)."""
     searcher = request.app.state.searcher
-    target = searcher.links.resolve(searcher.active_index(), link, h or heading)
+    target = searcher.read(lambda index: searcher.links.resolve(index, link, h or heading))
     if target is None or not on_disk(request.app.state.vault, target.path):
         raise ApiError(404, f"no note {link!r} in the vault's index: it was deleted or moved, or it is not a note "
                             "vaultrag indexes", "invalid_request_error", "not_found")

@@ -12,7 +12,7 @@ import logging
 import threading
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
-from typing import Literal
+from typing import Callable, Literal, TypeVar
 
 import numpy as np
 
@@ -32,6 +32,7 @@ from vaultrag.service.search.reranker import Reranker, open_reranker
 log = logging.getLogger(__name__)
 
 Mode = Literal["dense", "bm25", "hybrid"]
+T = TypeVar("T")
 
 DENSE_WEIGHT = 1.0
 BM25_WEIGHT = 1.0
@@ -77,15 +78,20 @@ class Searcher:
                per_note: int | None = None, scope: Filters | None = None) -> list[SearchResult]:
         """The `k` best chunks for `query`; inline filters in it (`tag:x path:Work/ after:2025-01-01`) apply too.
         With a `scope`, only notes inside it are searched, whatever the other filters say."""
+        return self.read(lambda index: self._search(index, query, k, mode, filters, per_note, scope))
+
+    def read(self, use: Callable[[Index | None], T]) -> T:
+        """`use(index)` with the active index (None before the first index) held meanwhile, so a model switch
+        closes it only after `use` returns. Everything that reads the index outside the writer goes through here."""
         with self._active.hold() as index:
             try:
-                return self._search(index, query, k, mode, filters, per_note, scope)
+                return use(index)
             except Exception:
                 if index is None or self._data.active_name() == index.name:
                     raise
-        # the writer switched to a new model's index (and dropped this one) during the search: once more on the new
+        # the writer switched to a new model's index (and dropped this one) during `use`: once more on the new one
         with self._active.hold() as index:
-            return self._search(index, query, k, mode, filters, per_note, scope)
+            return use(index)
 
     def _search(self, index: Index | None, query: str, k: int, mode: Mode | None, filters: Filters | None,
                 per_note: int | None, scope: Filters | None) -> list[SearchResult]:
@@ -228,16 +234,9 @@ class Searcher:
                             linked_from=linked_from(index, meta["path"]))
 
     # what the searcher holds
-    def active_index(self) -> Index | None:
-        """The active index for a quick read outside a search (links, tools): not held, so a model switch may close
-        it under a long caller; searches hold theirs."""
-        with self._active.hold() as index:
-            return index
-
     def embedding_model(self) -> EmbeddingModel | None:
         """The catalogue's entry for the model of the active index (None: no index, or a model it does not list)."""
-        index = self.active_index()
-        return catalogued(index.model_id) if index is not None else None
+        return self.read(lambda index: catalogued(index.model_id) if index is not None else None)
 
     def _embedder_for(self, model_id: str) -> TextEmbedder:
         with self._lock:

@@ -16,7 +16,7 @@ from vaultrag.service.search.searcher import Searcher
 from vaultrag.service.tools import specs
 from vaultrag.service.tools.errors import BadToolInput, NoteNotFound, UnknownTool
 from vaultrag.service.tools.reading import note_text
-from vaultrag.service.tools.related import related_notes
+from vaultrag.service.tools.related import Related, related_notes
 from vaultrag.service.tools.writing import NoteWriter
 
 RESULT_FIELDS = ("path", "title", "heading", "text", "score", "obsidian_url", "tags")
@@ -55,7 +55,7 @@ class VaultTools:
         return {"results": [{key: getattr(r, key) for key in RESULT_FIELDS} for r in results]}
 
     def read_note(self, a: specs.ReadNoteInput) -> dict:
-        index, record = self._indexed(a.path)
+        record = self._searcher.read(lambda index: self._indexed(index, a.path))
         try:
             content, _ = read_note(self.vault, a.path, self._max_bytes)
         except NoteUnreadable as exc:
@@ -69,22 +69,24 @@ class VaultTools:
                 "headings": note.headings, "obsidian_url": self._searcher.links.obsidian(a.path)}
 
     def related_notes(self, a: specs.RelatedNotesInput) -> dict:
-        index, _ = self._indexed(a.path)
-        found = related_notes(index, a.path, a.k)
-        titles = {r.path: rec.title for r in found if (rec := index.manifest.record(r.path))}
+        def related(index: Index | None) -> tuple[list[Related], dict[str, str]]:
+            self._indexed(index, a.path)
+            found = related_notes(index, a.path, a.k)
+            return found, {r.path: rec.title for r in found if (rec := index.manifest.record(r.path))}
+
+        found, titles = self._searcher.read(related)
         return {"path": a.path, "related": [
             {"path": r.path, "title": titles.get(r.path, ""), "score": round(r.score, 4),
              "similarity": round(r.similarity, 4), "links": r.links, "obsidian_url": self._searcher.links.obsidian(r.path)}
             for r in found]}
 
     def list_tags(self, a: specs.ListTagsInput) -> dict:
-        index = self._searcher.active_index()
-        counts = index.manifest.tag_counts() if index else {}
+        counts = self._searcher.read(lambda index: index.manifest.tag_counts() if index else {})
         return {"tags": [{"tag": tag, "notes": n} for tag, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]}
 
     def recent_notes(self, a: specs.RecentNotesInput) -> dict:
-        index = self._searcher.active_index()
-        records = index.manifest.recent(a.n, a.path_prefix.strip().lstrip("/")) if index else []
+        prefix = a.path_prefix.strip().lstrip("/")
+        records = self._searcher.read(lambda index: index.manifest.recent(a.n, prefix) if index else [])
         return {"notes": [{"path": r.path, "title": r.title, "tags": r.tags, "modified": _iso(r.mtime_ns),
                            "obsidian_url": self._searcher.links.obsidian(r.path)} for r in records]}
 
@@ -97,13 +99,14 @@ class VaultTools:
     def _written(self, path: str) -> dict:
         return {"path": path, "indexed": self._on_written(path), "obsidian_url": self._searcher.links.obsidian(path)}
 
-    def _indexed(self, path: str) -> tuple[Index, FileRecord]:
-        index = self._searcher.active_index()
+    @staticmethod
+    def _indexed(index: Index | None, path: str) -> FileRecord:
+        """The index's record of `path` (called inside `Searcher.read`); NoteNotFound when it has none."""
         record = index.manifest.record(path) if index else None
         if record is None:
             raise NoteNotFound(f"no note {path!r} in the index; paths are as search_notes and recent_notes return "
                                "them, e.g. \"Folder/Note.md\"")
-        return index, record
+        return record
 
 
 def _iso(mtime_ns: int) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 
@@ -119,9 +118,7 @@ def test_impossible_date_is_invalid_frontmatter_not_a_crash():
 def test_yaml_alias_bomb_is_kept_as_text_at_once():
     anchors = "".join(f"l{n + 1}: &l{n + 1} [{', '.join([f'*l{n}'] * 9)}]\n" for n in range(8))
     text = f"---\nl0: &l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n{anchors}tags: [x]\n---\nBody text\n"
-    started = time.perf_counter()
-    note = parse(text)
-    assert time.perf_counter() - started < 1.0
+    note = parse(text)  # its time (refused before expanding, so at once) is in bench/parse_bench.py
     assert note.properties == {} and note.tags == ("x",)
     assert "aliases expand to more than 100,000 values" in note.warnings[0]
     assert note.sections[0].text.endswith("Body text")
@@ -453,16 +450,16 @@ def test_never_raises(text):
         "%% `" * 20_000,
     ],
 )
-def test_pathological_lines_stay_linear(text):
-    started = time.perf_counter()
-    parse(text)
-    assert time.perf_counter() - started < 1
+def test_pathological_lines_parse_to_a_note(text):
+    """These once took quadratic or worse time; bench/parse_bench.py times them (each well under a second)."""
+    note = parse(text)
+    assert isinstance(note, Note) and all(isinstance(warning, str) for warning in note.warnings)
 
 
-def test_large_note_parses_quickly():
+def test_a_two_megabyte_note_keeps_every_section_link_and_tag():
+    """How long it takes is measured in bench/parse_bench.py."""
     block = "## Part\nSome words with a [[Link|alias]] and #tag and `code`.\n```\ncode\n```\n> [!note] N\n> quoted\n\n"
     text = block * (2_000_000 // len(block))
-    started = time.perf_counter()
     note = parse(text)
-    assert time.perf_counter() - started < 5
     assert len(note.sections) == text.count("## Part")
+    assert [link.target for link in note.links] == ["Link"] and note.tags == ("tag",)  # each once, as before

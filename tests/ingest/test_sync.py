@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from vaultrag.ingest.index import DataDir
+from vaultrag.ingest.index import DataDir, collection_name
 from vaultrag.ingest.pipeline import sync_vault
 from vaultrag.service.search.searcher import Searcher
 
@@ -291,3 +291,13 @@ def test_a_watcher_batch_syncs_only_the_paths_it_names(indexed, embedder):
     assert swept.indexed == 1 and "10.0.0.1" in search(settings, embedder, "router address", k=1)[0].text
     assert set(chunk_paths(settings)) == {"Work/Alpha.md", "Home/Network.md", "Journal/2024-03-01.md",
                                           "Baking/Sourdough.md"}
+
+
+def test_a_vault_reached_by_another_spelling_of_its_path_keeps_its_index(indexed, embedder, settings_for):
+    """The folder renamed from `vault` to `Vault` (a data dir made from a path cased unlike the disk, or a moved
+    vault with its data.dir configured): the index of that model in the data dir is used again, nothing re-embedded."""
+    vault, settings, _ = indexed
+    renamed = vault.rename(vault.with_name("Vault"))
+    again = sync_vault(settings_for(renamed), embedder=embedder)
+    assert (again.embedded, again.unchanged) == (0, len(NOTES))
+    assert DataDir(settings.data_dir).active_name() == collection_name(vault, embedder.model_id)

@@ -172,3 +172,50 @@ def test_writes_stay_inside_the_folder_and_never_overwrite(tools_for):
         tools.call("append_to_note", {"path": "Inbox/Nothing.md", "text": "x"})
     with pytest.raises(WriteRefused):
         tools.call("append_to_note", {"path": "Tech/Postgres.md", "text": "x"})
+
+
+def test_a_model_switch_while_tools_and_links_read_the_index_loses_none(tools_for, embedder, tmp_path):
+    """Tools, `/open/` link lookups and the answer's min_score read the index outside a search: each holds it, so
+    the writer's switch to a new model's index (which closes and drops the old one) fails none of them."""
+    import shutil
+    import threading
+
+    tools = tools_for()
+    searcher = tools._searcher
+    settings = searcher._settings
+    other_model = shutil.copytree(embedder.files.folder, tmp_path / "my-model")  # same weights, another model id
+    changed = settings.model_copy(update={"embedding": settings.embedding.model_copy(update={"model": str(other_model)})})
+    calls = {
+        "read_note": lambda: tools.call("read_note", {"path": "Tech/Postgres.md"})["title"],
+        "related_notes": lambda: tools.call("related_notes", {"path": "Baking/Sourdough.md", "k": 2})["related"][0]["path"]
+        in {"Baking/Rye bread.md", "Baking/Focaccia.md"},
+        "list_tags": lambda: len(tools.call("list_tags", {})["tags"]),
+        "recent_notes": lambda: len(tools.call("recent_notes", {"n": 100})["notes"]),
+        "open link": lambda: searcher.read(lambda index: searcher.links.resolve(index, "Tech/Kubernetes.md")).path,
+        "embedding_model": lambda: searcher.embedding_model() is not None or "not catalogued",
+    }
+    expected = {name: call() for name, call in calls.items()}
+    switched, errors, answers = threading.Event(), [], []
+
+    def keep_calling(name):
+        after = 0
+        while after < 3:  # until a few calls have run on the new index
+            after += switched.is_set()
+            try:
+                answers.append((name, calls[name]()))
+            except Exception as exc:
+                errors.append((name, exc))
+                return
+
+    threads = [threading.Thread(target=keep_calling, args=(name,)) for name in calls]
+    for thread in threads:
+        thread.start()
+    sync_vault(changed)
+    switched.set()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    assert {name for name, _ in answers} == set(calls)
+    assert all(answer == expected[name] or name == "embedding_model" for name, answer in answers)
+    assert searcher.read(lambda index: index.model_id) == str(other_model)
+    assert searcher._active._holders == {}
