@@ -103,3 +103,23 @@ def test_the_configured_provider_records_an_ollama_model_id(ollama_embed_server,
     assert configured_embedder(settings).model_id == "ollama:all-minilm:l6-v2"
     short = _settings(settings_for, write_vault({"b.md": "x"}), ollama_embed_server, "nomic-embed-text")
     assert configured_embedder(short).model_id == "ollama:nomic-embed-text:latest"
+
+
+def test_with_ollama_down_hybrid_search_uses_words_and_dense_search_is_a_503(ollama_embed_server, embedder,
+                                                                              write_vault, settings_for):
+    from fastapi.testclient import TestClient
+
+    from vaultrag.service.http.app import create_app
+
+    ollama_embed_server.embed_with = embedder.embed
+    vault = write_vault({"Kitchen/Bread.md": "Knead the sourdough for ten minutes.", "b.md": "Tram 28 in Lisbon."})
+    settings = _settings(settings_for, vault, ollama_embed_server)
+    with VaultIndexer(settings) as indexer:
+        indexer.sync()
+        ollama_embed_server.embed_fail_after = 0  # Ollama's runner fails from now on
+        client = TestClient(create_app(settings, indexer), base_url="http://127.0.0.1")
+        words = client.post("/api/search", json={"query": "sourdough", "k": 3, "mode": "hybrid"})
+        assert words.status_code == 200 and words.json()["results"][0]["path"] == "Kitchen/Bread.md"
+        dense = client.post("/api/search", json={"query": "sourdough", "k": 3, "mode": "dense"})
+        assert dense.status_code == 503
+        assert dense.json()["error"]["code"] == "embedder_unavailable" and "Ollama" in dense.json()["error"]["message"]
