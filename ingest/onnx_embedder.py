@@ -108,6 +108,8 @@ class OnnxEmbedder(EmbedderBase):
             options = onnxruntime.SessionOptions()
             options.intra_op_num_threads = self._threads
             options.log_severity_level = 3  # errors only
+            # idle threads sleep instead of spinning: a search's run and an indexing batch's share the cores
+            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
             session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         except Exception as exc:
             raise ModelUnavailable(f"embedding model {self.files.model_id!r} could not be run with ONNX Runtime "

@@ -44,13 +44,14 @@ def onnx_file(files: ModelFiles, precision: str) -> Path:
     target = folder / f"model-{precision}.onnx"
     if target.is_file():
         return target
+    source = onnx_file(files, "fp32") if precision == "int8" else None  # int8 is made from fp32 (outside the lock)
     folder.mkdir(parents=True, exist_ok=True)
     with FileLock(str(folder / "export.lock")):
         if target.is_file():  # another process exported it while this one waited
             return target
         started = time.monotonic()
-        if precision == "int8":
-            _quantize(onnx_file(files, "fp32"), target)
+        if source is not None:
+            _quantize(source, target)
         else:
             _export(files, target)
         log.info("exported %s to ONNX (%s) in %.1f s: %s", files.model_id, precision, time.monotonic() - started,
