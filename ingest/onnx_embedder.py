@@ -41,7 +41,8 @@ class OnnxEmbedder(EmbedderBase):
 
     def __init__(self, files: ModelFiles, precision: str = "int8", batch_size: int = 0, *, passage_prefix: str = "",
                  query_prefix: str = "", threads: int = 0):
-        self.files = files
+        self._source = files  # what is exported; `files` records the id of the vectors this precision gives
+        self.files = ModelFiles(INT8_PREFIX + files.model_id, files.folder) if precision == "int8" else files
         self.precision = precision
         self._prefixes = {False: passage_prefix, True: query_prefix}
         self._batch = batch_size or BATCH
@@ -53,7 +54,7 @@ class OnnxEmbedder(EmbedderBase):
 
     @property
     def model_id(self) -> str:
-        return (INT8_PREFIX if self.precision == "int8" else "") + self.files.model_id
+        return self.files.model_id
 
     @property
     def dimension(self) -> int:
@@ -104,7 +105,7 @@ class OnnxEmbedder(EmbedderBase):
         from vaultrag.ingest.onnx_export import onnx_file
 
         try:
-            path = onnx_file(self.files, self.precision)
+            path = onnx_file(self._source, self.precision)
             options = onnxruntime.SessionOptions()
             options.intra_op_num_threads = self._threads
             options.log_severity_level = 3  # errors only

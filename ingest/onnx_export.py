@@ -24,7 +24,7 @@ from vaultrag.ingest.embedder import ModelFiles
 
 log = logging.getLogger(__name__)
 
-EXPORT_VERSION = 1  # bump to export every cached model again (a change in how it is exported)
+EXPORT_VERSION = 2  # bump to export every cached model again (a change in how it is exported)
 OPSET = 17
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 
@@ -75,7 +75,8 @@ def _export(files: ModelFiles, target: Path) -> None:
     import torch
     from transformers import AutoModel
 
-    model = AutoModel.from_pretrained(str(files.folder), local_files_only=True, use_safetensors=True)
+    model = AutoModel.from_pretrained(str(files.folder), local_files_only=True, use_safetensors=True,
+                                      attn_implementation="eager")  # plain ops: nothing shape-dependent is traced
     model.eval()
     names = [name for name in INPUTS if name in inspect.signature(model.forward).parameters]
 
