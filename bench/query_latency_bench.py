@@ -1,7 +1,7 @@
 """Query-embedding latency while the same process indexes a vault (the daemon's writer and its searches share one
 model and encode at once), and the time that first index takes.
 
-    python bench/query_latency_bench.py [--notes 100] [--runtime "ONNX int8"]   # or "torch fp32", "ONNX fp32"
+    python bench/query_latency_bench.py [--notes 100] [--runtime "ONNX fp32"]   # or "torch fp32", "ONNX int8"
 
 Prints one table: the index's time and chunks, and p50 / p95 / max milliseconds of `embed_query` for one question,
 asked every 0.1 s during the index.
@@ -29,7 +29,7 @@ from vaultrag.ingest.pipeline import sync_vault  # noqa: E402
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--notes", type=int, default=100)
-    parser.add_argument("--runtime", choices=list(RUNTIMES), default="ONNX int8")
+    parser.add_argument("--runtime", choices=list(RUNTIMES), default="ONNX fp32")
     args = parser.parse_args()
     latencies: list[float] = []
     summaries = []

@@ -44,7 +44,8 @@ def test_int8_is_close_and_records_its_own_model_id(embedder):
 
 def test_an_int8_index_is_built_and_searched_with_int8(write_vault, settings_for):
     vault = write_vault({"Kitchen/Bread.md": TEXTS[0], "Travel/Lisbon.md": TEXTS[1]})
-    settings = settings_for(vault, **{"embedding.model": BUNDLED_MODEL, "embedding.provider": "onnx"})
+    settings = settings_for(vault, **{"embedding.model": BUNDLED_MODEL, "embedding.provider": "onnx",
+                                      "embedding.precision": "int8"})
     assert configured_embedder(settings).model_id == f"onnx-int8:{BUNDLED_MODEL}"
     assert sync_vault(settings).complete
     data = DataDir(settings.data_dir)

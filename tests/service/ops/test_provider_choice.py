@@ -1,5 +1,5 @@
-"""`embedding.provider = "auto"`: ONNX int8 for a new index of the bundled model on a CPU, ONNX fp32 for an index
-torch built (same vectors, no rebuild), Ollama only when it already has a suitable model and the machine or vault
+"""`embedding.provider = "auto"`: ONNX fp32 for the bundled model on a CPU (torch's vectors: a new index and one
+torch built alike, no rebuild; int8 lost more retrieval than allowed, so only when set), Ollama only when it already has a suitable model and the machine or vault
 calls for it, and an index's own provider kept."""
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ import pytest
 from vaultrag.config.hardware import Gpu, HardwareProfile
 from vaultrag.ingest import embedders
 from vaultrag.ingest.embedder import BUNDLED_MODEL
+from vaultrag.ingest.index import DataDir
+from vaultrag.ingest.onnx_embedder import OnnxEmbedder
 from vaultrag.ingest.pipeline import sync_vault
 from vaultrag.service.ops.model_choice import resolve_models
 
@@ -28,13 +30,13 @@ def empty_hugging_face_cache(monkeypatch):
     monkeypatch.setattr(embedders, "_cached", lambda name: False)
 
 
-def test_a_new_index_on_a_cpu_gets_onnx_int8_and_says_why(write_vault, settings_for):
+def test_a_new_index_on_a_cpu_gets_onnx_fp32_with_torchs_model_id_and_says_why(write_vault, settings_for):
     resolved, choice = resolve_models(settings_for(write_vault(ENGLISH)), CPU_PC, installed=[])
     assert (resolved.embedding.provider, resolved.embedding.model, resolved.embedding.precision) == \
-        ("onnx", BUNDLED_MODEL, "int8")
-    assert "embedding.provider = auto: onnx (int8), because on a CPU, ONNX Runtime with int8 weights" in \
+        ("onnx", BUNDLED_MODEL, "fp32")
+    assert "embedding.provider = auto: onnx (fp32), because on a CPU, ONNX Runtime fp32 gives torch's vectors" in \
         choice.embedding_reason
-    assert embedders.recorded_id(resolved) == f"onnx-int8:{BUNDLED_MODEL}"
+    assert embedders.recorded_id(resolved) == BUNDLED_MODEL  # the same id as torch's: no index is rebuilt for it
 
 
 def test_an_index_torch_built_is_kept_and_served_by_onnx_fp32(write_vault, settings_for, embedder):
@@ -44,7 +46,19 @@ def test_an_index_torch_built_is_kept_and_served_by_onnx_fp32(write_vault, setti
     resolved, choice = resolve_models(settings, CPU_PC, installed=[])
     assert (resolved.embedding.provider, resolved.embedding.precision) == ("onnx", "fp32")
     assert embedders.recorded_id(resolved) == BUNDLED_MODEL  # the same index: nothing is rebuilt
-    assert "the same vectors" in choice.embedding_reason and "no rebuild" in choice.embedding_reason
+    assert "no rebuild" in choice.embedding_reason
+    assert isinstance(embedders.configured_embedder(resolved), OnnxEmbedder)
+
+
+def test_an_int8_index_keeps_int8(write_vault, settings_for):
+    settings = settings_for(write_vault(ENGLISH), **{"data.dir": str(write_vault({}).parent / "int8-data")})
+    int8 = DataDir(settings.data_dir)
+    index = int8.open_index("vaultrag-int8", f"onnx-int8:{BUNDLED_MODEL}")  # as an int8 build leaves it
+    int8.set_active("vaultrag-int8")
+    index.close()
+    resolved, choice = resolve_models(settings, CPU_PC, installed=[])
+    assert embedders.recorded_id(resolved) == f"onnx-int8:{BUNDLED_MODEL}" and "kept (no rebuild)" in \
+        choice.embedding_reason
 
 
 def test_ollama_is_used_only_when_it_already_has_a_model_and_the_machine_calls_for_it(write_vault, settings_for):
