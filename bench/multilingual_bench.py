@@ -34,12 +34,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from vaultrag.config.settings import load_settings  # noqa: E402
+from vaultrag.config.settings import Settings, load_settings  # noqa: E402
 from vaultrag.ingest.embedders import open_embedder  # noqa: E402
 from vaultrag.ingest.pipeline import sync_vault  # noqa: E402
 from vaultrag.service.search.filters import Filters  # noqa: E402
 from vaultrag.service.search.searcher import Searcher  # noqa: E402
 from tests import multilingual_fixture  # noqa: E402
+
+CPU = Settings.model_validate({"embedding": {"device": "cpu"}})  # the models run on the CPU here
 
 FIXTURE = ROOT / "tests" / "fixtures" / "bilingual.toml"
 MODELS = ("sentence-transformers/all-MiniLM-L6-v2", "intfloat/multilingual-e5-small")
@@ -75,7 +77,7 @@ def ranked_notes(searcher: Searcher, question: str, k: int, mode: str | None = N
 
 def bench_model(name: str, notes: list[dict], vault: Path) -> dict:
     started = time.perf_counter()
-    embedder = open_embedder(name, device="cpu")
+    embedder = open_embedder(name, CPU)
     embedder.embed(["warm up"])
     load_s = time.perf_counter() - started
 
@@ -165,7 +167,7 @@ def separation(answerable: list[float], unrelated: list[float]) -> str:
 
 
 def bench_multilingual(name: str, fixture, vault: Path) -> dict:
-    embedder = open_embedder(name, device="cpu")
+    embedder = open_embedder(name, CPU)
     data = Path(tempfile.mkdtemp(prefix="vaultrag-bench-"))
     settings = load_settings(overrides={"vault.path": str(vault), "data.dir": str(data), "embedding.model": name,
                                         "retrieval.reranker": "off"}, environ={})

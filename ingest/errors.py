@@ -13,6 +13,11 @@ class ModelUnavailable(VaultragError):
     """The embedding model cannot be found or loaded."""
 
 
+class EmbedderUnavailable(VaultragError):
+    """The embedding server (Ollama, an OpenAI-compatible server) cannot be reached or failed; indexing pauses and
+    resumes by itself, nothing indexed is lost."""
+
+
 class StoreUnavailable(VaultragError):
     """The vector store cannot be opened or reached."""
 

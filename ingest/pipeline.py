@@ -8,7 +8,7 @@ import threading
 
 from vaultrag.config.errors import ConfigError
 from vaultrag.config.settings import Settings
-from vaultrag.ingest.embedders import TextEmbedder, open_embedder
+from vaultrag.ingest.embedders import TextEmbedder, configured_embedder
 from vaultrag.ingest.index import DataDir, Index, collection_name
 from vaultrag.ingest.isolation import ParseLimits
 from vaultrag.ingest.kinds import IMAGE_SUFFIXES
@@ -45,11 +45,11 @@ class VaultIndexer:
         self.vault = settings.vault_path
         if not self.vault.is_dir():
             raise ConfigError(f"vault {self.vault} does not exist or is not a folder (vault.path / --vault)")
-        self.embedder = embedder or open_embedder(settings.embedding.model, settings.embedding.device,
-                                                  settings.embedding.batch_size)
+        self.embedder = embedder or configured_embedder(settings)
         self.model = self.embedder.files
         self.data = DataDir(settings.data_dir, settings.store.url)
-        self._options = sync_options(settings, self.model.max_seq_length, self.model.tokens.special_tokens)
+        self._settings = settings
+        self._options: SyncOptions | None = None  # on the first sync: a server's context is asked for only then
         self._lock: WriterLock = self.data.writer_lock(vault=str(self.vault), **lock_info)
         self._index: Index | None = None
         self._handed_over = False
@@ -101,6 +101,8 @@ class VaultIndexer:
     def sync(self, progress: Progress | None = None, stop: threading.Event | None = None,
              paths: set[str] | None = None) -> SyncSummary:
         """One sync: of the whole vault, or only of `paths` (a watcher batch; see Syncer.run)."""
+        if self._options is None:
+            self._options = sync_options(self._settings, self.model.max_seq_length, self.model.tokens.special_tokens)
         with self.data.guard():  # a full or read-only data dir is said as such, naming it
             summary = Syncer(self.vault, self.index, self.model, self.embedder, self._options).run(progress, stop,
                                                                                                   paths)

@@ -84,3 +84,14 @@ def ollama_server(llama_server):
 
     with OllamaStandIn(llama_server) as server:
         yield server
+
+
+@pytest.fixture
+def ollama_embed_server():
+    """An OllamaStandIn with EMBED_MODEL installed and no LLM behind it, for the Ollama embedding provider;
+    a fresh one per test (tests change its context length and failures)."""
+    from tests.llm_servers import EMBED_MODEL, OllamaStandIn
+
+    with OllamaStandIn() as server:
+        server.installed.add(EMBED_MODEL)
+        yield server

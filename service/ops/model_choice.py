@@ -19,10 +19,11 @@ from vaultrag.config.errors import ConfigError, VaultragError
 from vaultrag.config.hardware import HardwareProfile, probe
 from vaultrag.config.selection import Choice, choose_embedding, choose_llm, daemon_ram_gb
 from vaultrag.config.settings import Settings
-from vaultrag.ingest.embedders import AUTO, catalogue_name, loadable_offline
+from vaultrag.ingest.embedders import AUTO, catalogue_name, loadable_offline, ollama_base_url
 from vaultrag.ingest.index import DataDir
 from vaultrag.ingest.languages import VaultLanguages, detect_languages
 from vaultrag.service.llm.factory import make_backend
+from vaultrag.service.ops.provider_choice import choose_provider
 
 log = logging.getLogger(__name__)
 OLLAMA_TIMEOUT_S = 3
@@ -42,9 +43,9 @@ def resolve_models(settings: Settings, profile: HardwareProfile | None = None,
                    installed: list[str] | None = None) -> tuple[Settings, ModelChoice]:
     """`settings` with `auto` replaced by the models chosen, and the choice. `profile` stands in for the hardware
     probe and `installed` for Ollama's list of models (tests, and `doctor`, which has asked Ollama already)."""
-    embedding, llm = settings.embedding.model, settings.llm.model
+    embedding, llm, provider = settings.embedding.model, settings.llm.model, settings.embedding.provider
     choice = ModelChoice(embedding, "set in the settings (embedding.model)", llm, "set in the settings (llm.model)")
-    if AUTO not in (embedding, llm):
+    if AUTO not in (embedding, llm, provider):
         return settings, choice
     catalogue = load_catalogue()
     profile = profile or probe(_data_dir(settings))
@@ -55,13 +56,38 @@ def resolve_models(settings: Settings, profile: HardwareProfile | None = None,
         picked = _embedding(settings, profile, catalogue, codes)
         embedding = picked.model
         choice = replace(choice, embedding_model=embedding, embedding_reason=_told("embedding model", picked, found))
+    precision = settings.embedding.precision
+    if provider == AUTO:
+        indexed = _indexed_id(settings)
+        multilingual = bool(codes - {"en"})
+        wanted = not indexed and settings.embedding.model == AUTO and (multilingual or profile.accelerator != "cpu")
+        asked = installed if installed is not None or not wanted else _ollama_models(settings)
+        where = choose_provider(settings, profile, catalogue, embedding, multilingual, asked, indexed)
+        provider, precision = where.provider, where.precision
+        if where.reason:
+            reason = choice.embedding_reason if where.model == embedding else "chosen for where it runs"
+            embedding = where.model
+            log.info("embedding provider %s (%s), chosen by auto: %s", provider, precision, where.reason)
+            choice = replace(choice, embedding_model=embedding, embedding_reason=f"{reason}; embedding.provider = "
+                             f"auto: {provider}{f' ({precision})' if provider == 'onnx' else ''}, because {where.reason}")
     if llm == AUTO:
         picked = _llm(settings, profile, catalogue, codes, embedding, installed)
         llm = picked.model
         choice = replace(choice, llm_model=llm, llm_reason=_told("LLM", picked, found))
-    resolved = settings.model_copy(update={"embedding": settings.embedding.model_copy(update={"model": embedding}),
-                                           "llm": settings.llm.model_copy(update={"model": llm})})
+    resolved = settings.model_copy(update={
+        "embedding": settings.embedding.model_copy(update={"model": embedding, "provider": provider,
+                                                           "precision": precision}),
+        "llm": settings.llm.model_copy(update={"model": llm})})
     return resolved, choice
+
+
+def _ollama_models(settings: Settings) -> list[str]:
+    """The models Ollama has (none when it does not answer): auto may use an embedding model among them."""
+    backend = make_backend("ollama", ollama_base_url(settings), timeout_s=OLLAMA_TIMEOUT_S)
+    try:
+        return backend.models()
+    except VaultragError:
+        return []
 
 
 def _embedding(settings: Settings, profile: HardwareProfile, catalogue: Catalogue, languages: set[str]) -> Choice:
@@ -118,11 +144,16 @@ def _languages(settings: Settings) -> VaultLanguages | None:
 
 def _indexed_model(settings: Settings) -> str | None:
     """The catalogue name of the model that built the vault's active index, if there is one."""
+    model_id = _indexed_id(settings)
+    return catalogue_name(model_id) if model_id else None
+
+
+def _indexed_id(settings: Settings) -> str | None:
+    """The model id the vault's active index records (its provider's prefix included), if there is one."""
     data_dir = _data_dir(settings)
     if data_dir is None or not data_dir.is_dir():
         return None
-    model_id = DataDir(data_dir, settings.store.url).active_model_id()
-    return catalogue_name(model_id) if model_id else None
+    return DataDir(data_dir, settings.store.url).active_model_id()
 
 
 def _data_dir(settings: Settings) -> Path | None:

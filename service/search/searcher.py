@@ -19,6 +19,7 @@ import numpy as np
 from vaultrag.config.catalogue import EmbeddingModel, load_catalogue
 from vaultrag.config.settings import Settings
 from vaultrag.ingest.embedders import TextEmbedder, open_embedder
+from vaultrag.ingest.errors import EmbedderUnavailable
 from vaultrag.ingest.index import DataDir, Index
 from vaultrag.ingest.kinds import page_heading
 from vaultrag.ingest.store import Hit
@@ -107,7 +108,7 @@ class Searcher:
         if allowed is not None and not allowed or not text.strip():
             return []
         pool = max(self._options.candidates, k)
-        vector = self._embedder_for(index.model_id).embed_query([text])[0] if mode != "bm25" else None
+        vector = self._query_vector(index, text, mode) if mode != "bm25" else None
 
         rankings: list[tuple[Ranked, float]] = []
         found: dict[str, set[str]] = {}
@@ -238,11 +239,21 @@ class Searcher:
         """The catalogue's entry for the model of the active index (None: no index, or a model it does not list)."""
         return self.read(lambda index: catalogued(index.model_id) if index is not None else None)
 
+    def _query_vector(self, index: Index, text: str, mode: Mode):
+        """The question's vector; None in hybrid mode while the embedding server is down (words only, said in the
+        log), an EmbedderUnavailable (HTTP 503) in dense mode."""
+        try:
+            return self._embedder_for(index.model_id).embed_query([text])[0]
+        except EmbedderUnavailable as exc:
+            if mode == "dense":
+                raise
+            log.warning("searching by words only: %s", exc)
+            return None
+
     def _embedder_for(self, model_id: str) -> TextEmbedder:
         with self._lock:
             if self._embedder is None or self._embedder.model_id != model_id:
-                self._embedder = open_embedder(model_id, self._settings.embedding.device,
-                                               self._settings.embedding.batch_size)
+                self._embedder = open_embedder(model_id, self._settings)
             return self._embedder
 
     def _reranker_for_use(self) -> Reranker | None:

@@ -67,8 +67,18 @@ class Daemon:
         return self.proc.wait(timeout)
 
 
+@pytest.fixture(scope="session")
+def onnx_exported():
+    """The bundled model's ONNX file, exported once per session into the isolated data dir: on a CPU, `auto` runs
+    it in ONNX Runtime, and a daemon's first sync would otherwise spend its first minute exporting it."""
+    from vaultrag.ingest.embedder import BUNDLED_MODEL, locate_model
+    from vaultrag.ingest.onnx_export import onnx_file
+
+    return onnx_file(locate_model(BUNDLED_MODEL), "fp32")
+
+
 @pytest.fixture
-def start_daemon(tmp_path):
+def start_daemon(tmp_path, onnx_exported):
     """start_daemon(vault, data_dir=None, port=None, extra_args=(), wait=True) -> Daemon (stopped at teardown)."""
     started: list[Daemon] = []
 

@@ -48,3 +48,34 @@ def test_a_stop_that_gives_up_waiting_leaves_the_index_to_the_writer_thread(writ
                                                                                    embedder.model_id)))
     assert {path: rec.state for path, rec in manifest.files().items()} == {path: "clean" for path in NOTES}
     manifest.close()
+
+
+def _wait_for(condition, seconds=60.0):
+    import time
+
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "the index writer did not get there"
+        time.sleep(0.05)
+
+
+def test_ollama_down_pauses_indexing_with_a_clear_status_and_it_resumes(ollama_embed_server, write_vault,
+                                                                       settings_for):
+    from tests.llm_servers import EMBED_MODEL
+
+    settings = settings_for(write_vault(NOTES), **{"embedding.provider": "ollama", "embedding.model": EMBED_MODEL,
+                                                   "embedding.base_url": ollama_embed_server.url})
+    ollama_embed_server.embed_fail_after = 0  # Ollama's runner fails every request
+    status = IndexStatus(vault=str(settings.vault_path), embedding_model="ollama:" + EMBED_MODEL)
+    with VaultIndexer(settings) as indexer:
+        writer = IndexWriter(indexer, status)
+        writer.start()
+        try:
+            _wait_for(lambda: status.state == "paused")
+            assert "Ollama" in status.error and "resumes by itself" in status.error
+            ollama_embed_server.embed_fail_after = None  # Ollama is back: the retry (2 s later) indexes everything
+            _wait_for(lambda: status.state == "ready")
+            assert status.error is None
+            assert indexer.index.manifest.paths() == set(NOTES)
+        finally:
+            writer.stop()

@@ -53,9 +53,14 @@ def test_an_english_vault_gets_the_bundled_minilm(write_vault, settings_for):
 
 
 def test_a_configured_model_is_kept_as_it_is(write_vault, settings_for):
-    settings = settings_for(write_vault(SPANISH), **{"embedding.model": BUNDLED_MODEL})
+    settings = settings_for(write_vault(SPANISH), **{"embedding.model": BUNDLED_MODEL,
+                                                     "embedding.provider": "sentence-transformers"})
     resolved, choice = resolve_models(settings, PC_16GB, installed=[])
     assert resolved is settings and choice.embedding_reason == "set in the settings (embedding.model)"
+    only_model = settings_for(write_vault(SPANISH), **{"embedding.model": BUNDLED_MODEL})
+    resolved, choice = resolve_models(only_model, PC_16GB, installed=[])  # the provider is still auto's to pick
+    assert resolved.embedding.model == BUNDLED_MODEL
+    assert choice.embedding_reason.startswith("set in the settings (embedding.model); embedding.provider = auto")
 
 
 def test_llm_auto_prefers_an_installed_model_that_speaks_the_vaults_languages(write_vault, settings_for):
