@@ -1,6 +1,6 @@
 """How long the Markdown parser takes on a 2 MB note and on the pathological lines tests/ingest/test_markdown.py
 feeds it (each should stay well under a second: the parser is linear in its input, and refuses a YAML alias
-bomb before expanding it).
+bomb before expanding it), and how long the chunker takes on that 2 MB note in the bundled model's tokens.
 
     python bench/parse_bench.py [--repeat 3]
 
@@ -17,6 +17,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from vaultrag.ingest.chunking import chunk_note  # noqa: E402
+from vaultrag.ingest.embedder import BUNDLED_MODEL, locate_model  # noqa: E402
 from vaultrag.ingest.markdown import parse_note  # noqa: E402
 
 BLOCK = "## Part\nSome words with a [[Link|alias]] and #tag and `code`.\n```\ncode\n```\n> [!note] N\n> quoted\n\n"
@@ -47,6 +49,11 @@ def main() -> None:
             parse_note("Bench/Note.md", text)
             times.append(time.perf_counter() - started)
         print(f"| {name} | {len(text):,} | {min(times):.3f} |")
+    files = locate_model(BUNDLED_MODEL)
+    note = parse_note("Bench/Note.md", INPUTS[next(iter(INPUTS))])
+    started = time.perf_counter()
+    chunks = chunk_note(note, files.tokens, files.max_seq_length - files.tokens.special_tokens)
+    print(f"\nchunking the 2 MB note: {len(chunks):,} chunks in {time.perf_counter() - started:.2f} s")
 
 
 if __name__ == "__main__":
