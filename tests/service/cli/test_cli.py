@@ -42,7 +42,9 @@ def test_index_then_search_json(vault, tmp_path):
     found = run("search", "when should I prune roses", "-k", "1", "--vault", str(vault), "--data-dir", data, "--json")
     assert found.returncode == 0, found.stderr
     (result,) = json.loads(found.stdout)["results"]
-    assert set(result) == {"path", "title", "heading", "text", "score", "obsidian_url", "chunk_id", "tags", "found_by"}
+    assert set(result) == {"path", "title", "heading", "text", "score", "obsidian_url", "chunk_id", "tags", "found_by",
+                           "page", "linked_from"}
+    assert result["page"] is None and result["linked_from"] == []  # a note, not a PDF page; no PDF links it
     assert result["path"] == "Garden/Roses.md" and result["title"] == "Roses"
     assert result["obsidian_url"] == "obsidian://open?vault=vault&file=Garden%2FRoses"
     assert "late winter" in result["text"] and 0 < result["score"] <= 1
