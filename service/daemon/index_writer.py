@@ -21,6 +21,7 @@ from vaultrag.service.daemon.status import IndexStatus
 
 log = logging.getLogger(__name__)
 
+WRITER_THREAD = "index-writer"
 RETRY_SECONDS = (2.0, 60.0)  # the first retry after a failed sync, doubling up to the second
 
 
@@ -47,7 +48,7 @@ class IndexWriter:
         if self._thread is None:
             self._wake.set()  # the startup reconcile
             self._indexer.hand_over()
-            self._thread = threading.Thread(target=self._run, name="index-writer", daemon=True)
+            self._thread = threading.Thread(target=self._run, name=WRITER_THREAD, daemon=True)
             self._thread.start()
 
     def request_sync(self, paths: set[str] | None = None) -> None:

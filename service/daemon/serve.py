@@ -19,6 +19,7 @@ from vaultrag.config.log_setup import LOG_FORMAT, quiet_libraries
 from vaultrag.config.errors import ConfigError, VaultragError
 from vaultrag.config.settings import Settings
 from vaultrag.ingest.pipeline import VaultIndexer
+from vaultrag.service.daemon.index_writer import WRITER_THREAD
 from vaultrag.service.http.app import create_app
 from vaultrag.service.ops.model_choice import resolve_models
 
@@ -55,7 +56,7 @@ def bind(host: str, port: int) -> socket.socket:
 
 
 def serve(settings: Settings, insecure: bool = False) -> None:
-    """Run until SIGTERM or SIGINT; then finish the batch in hand, flush and return (exit code 0)."""
+    """Run until SIGTERM or SIGINT; then finish the batch in hand, flush and exit the process (code 0)."""
     configure_logging(settings, settings.log.file)
     host, port = settings.server.host, settings.server.port
     if not settings.server.is_loopback and not settings.server.api_key and not insecure:
@@ -95,19 +96,22 @@ class _Server(uvicorn.Server):
 
 
 def _leave_stragglers(deadline: float) -> None:
-    """Exit (code 0) by `deadline` even when threads are still waiting on the LLM server: a plan's follow-up rewrite,
-    or the read of an answer whose stream already ended. Python would wait for them at exit, for as long as the LLM
-    takes to answer each; the index is closed by now (or, with the writer still inside a batch, exactly as after a
-    SIGKILL, which the next start repairs)."""
+    """Exit (code 0) by `deadline`, waiting for nothing that is still at work: a plan's follow-up rewrite or the read
+    of an answer whose stream already ended (Python would wait for each as long as the LLM takes), the index writer
+    still inside an embedding step, a search's encode that outlived its request. The exit skips Python's
+    finalisation, which unwinds daemon threads out of native code (ONNX Runtime, torch) and so aborts the process
+    with SIGABRT. The index is closed by now, or, with the writer still inside a batch, exactly as after a SIGKILL,
+    which the next start repairs."""
     for thread in _others():
         thread.join(max(deadline - time.monotonic(), 0))
-    left = _others()
-    if left:
-        log.warning("exiting without %d thread(s) still waiting (%s)", len(left),
-                    ", ".join(sorted({t.name.rstrip("_0123456789") for t in left})))
-        logging.shutdown()
-        sys.stdout.flush()
-        os._exit(0)
+    busy = _others() + [t for t in threading.enumerate() if t.name == WRITER_THREAD and t.is_alive()]
+    if busy:
+        log.warning("exiting without %d thread(s) still at work (%s)", len(busy),
+                    ", ".join(sorted({t.name.rstrip("_0123456789") for t in busy})))
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 def _others() -> list[threading.Thread]:
