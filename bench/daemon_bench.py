@@ -5,7 +5,8 @@
     python bench/daemon_bench.py --vault V --data-dir D   # reuse a vault and its finished index (e.g. index_bench's)
 
 Measures, against a real `vaultrag serve` subprocess over loopback HTTP:
-- /health and /api/status latency while the initial index runs (goal: well under 100 ms);
+- /health, /api/status and /api/search latency while the initial index runs (goal: well under 100 ms; a search
+  embeds its question beside the writer's batches), and how long that first index takes;
 - how long a change takes to show in /api/search (create, edit, rename, delete; goal: p95 under 2 s);
 - a restart with no changes: embeddings computed (goal: 0) and the reconcile's own time (goal: under 2 s).
 """
@@ -89,18 +90,23 @@ def main() -> None:
     # Responsiveness while a fresh initial index runs (sampled for a while, then that daemon is stopped).
     launched = time.perf_counter()
     proc = start(vault, work / "fresh", port, log)
-    health, status_ms = [], []
+    health, status_ms, search_ms, answered = [], [], [], 0
     while time.perf_counter() - launched < args.sample_seconds:
         health.append(timed_get(client, "/health"))
         status_ms.append(timed_get(client, "/api/status"))
+        started = time.perf_counter()
+        found = client.post("/api/search", json={"query": "how long should the dough proof?", "k": 5})
+        search_ms.append((time.perf_counter() - started) * 1000)
+        answered += found.status_code == 200 and bool(found.json()["results"])
         state = client.get("/api/status").json()
         if state["state"] == "ready" and not args.data_dir:
             break
         time.sleep(0.2)
     print(f"initial index after {time.perf_counter() - launched:.0f} s: state {state['state']}, "
           f"{state['files_indexed']} of {state['files_total']} notes, {state['chunks']} chunks\n")
+    print(f"/api/search answered with results {answered} of {len(search_ms)} times\n")
     print("| endpoint during initial index | samples | p50 ms | p95 ms | max ms |\n|---|---|---|---|---|")
-    for name, values in (("/health", health), ("/api/status", status_ms)):
+    for name, values in (("/health", health), ("/api/status", status_ms), ("/api/search", search_ms)):
         print(f"| {name} | {len(values)} | {percentile(values, .5):.1f} | {percentile(values, .95):.1f} | "
               f"{max(values):.1f} |")
     data = args.data_dir or work / "fresh"

@@ -301,3 +301,27 @@ def test_a_vault_reached_by_another_spelling_of_its_path_keeps_its_index(indexed
     again = sync_vault(settings_for(renamed), embedder=embedder)
     assert (again.embedded, again.unchanged) == (0, len(NOTES))
     assert DataDir(settings.data_dir).active_name() == collection_name(vault, embedder.model_id)
+
+
+def test_a_first_index_is_searchable_while_it_grows(write_vault, settings_for, embedder, monkeypatch):
+    """On a big vault the first index takes most of an hour: what it has written is found meanwhile."""
+    import threading
+
+    from vaultrag.ingest import sync as sync_module
+    from vaultrag.ingest.pipeline import VaultIndexer
+
+    monkeypatch.setattr(sync_module, "BATCH_CHUNKS", 1)  # one note per step, so the sync can stop after one
+    settings = settings_for(write_vault(NOTES))
+    stop, seen = threading.Event(), []
+
+    def after_step(progress):
+        if progress.chunks_written and not stop.is_set():
+            seen.extend(hit.path for hit in search(settings, embedder, "the note", k=10))
+            stop.set()
+
+    with VaultIndexer(settings, embedder=embedder) as indexer:
+        summary = indexer.sync(progress=after_step, stop=stop)
+    assert not summary.complete
+    assert len(seen) == 1 and seen[0] in NOTES  # the one note written so far, before the index is whole
+    assert sync_vault(settings, embedder=embedder).complete
+    assert set(chunk_paths(settings)) == set(NOTES)
