@@ -93,10 +93,27 @@ def _checked(files: ModelFiles) -> ModelFiles:
 
 class EmbedderBase:
     """`embed` (texts to index) and `embed_query` (questions) built on one required method, `_vectors`; counts
-    the passages it encodes, exactly from any thread (questions are not counted). A sync counts its own."""
+    the passages it encodes, exactly from any thread (questions are not counted). A sync counts its own.
+
+    A provider sets `files` (ingest.embedders.ModelInfo), whose id is the one its vectors are recorded under, and
+    `_prefixes` when its model was trained with texts to index and questions prefixed."""
 
     texts_embedded = 0
     _counting = threading.Lock()
+    _prefixes = {False: "", True: ""}  # by `query`: what goes before a text to index, and before a question
+    _dimension = 0
+
+    @property
+    def model_id(self) -> str:
+        """The id recorded with every vector: the model, and the provider when its vectors differ (ingest.embedders)."""
+        return self.files.model_id
+
+    @property
+    def dimension(self) -> int:
+        """Numbers per vector, measured once by encoding a one-word question (the model loads if it has not)."""
+        if not self._dimension:
+            self._dimension = int(self._vectors(["dimension"], True).shape[1])
+        return self._dimension
 
     def embed(self, texts: list[str]) -> np.ndarray:
         """Vectors of texts to index (passages)."""
@@ -114,6 +131,10 @@ class EmbedderBase:
     def _vectors(self, texts: list[str], query: bool) -> np.ndarray:
         """Normalised float32 vectors, one row per text."""
         raise NotImplementedError
+
+    def _prefixed(self, texts: list[str], query: bool) -> list[str]:
+        prefix = self._prefixes[query]
+        return [prefix + text for text in texts] if prefix else texts
 
 
 class Embedder(EmbedderBase):
@@ -133,20 +154,9 @@ class Embedder(EmbedderBase):
         self._device_used = ""
         self._lock = threading.Lock()
 
-    @property
-    def model_id(self) -> str:
-        return self.files.model_id
-
-    @property
-    def dimension(self) -> int:
-        return self._loaded().get_embedding_dimension()
-
     def _vectors(self, texts: list[str], query: bool) -> np.ndarray:
-        model = self._loaded()
-        prefix = self._prefixes[query]
-        texts = [prefix + text for text in texts] if prefix else texts
-        vectors = model.encode(texts, batch_size=self._batch(), normalize_embeddings=True,
-                               convert_to_numpy=True, show_progress_bar=False)
+        vectors = self._loaded().encode(self._prefixed(texts, query), batch_size=self._batch(),
+                                        normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
         return vectors.astype(np.float32, copy=False)
 
     def _loaded(self):

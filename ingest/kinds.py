@@ -14,7 +14,10 @@ _PAGE = re.compile(r"Page (\d+)")
 
 
 def kind_of(path: str) -> str:
-    """The kind of the file at `path` (by its name, without letter case); "note" for any other name."""
+    """The kind of the file at `path` (by its name, without letter case); "note" for any other name.
+
+    Each manifest row keeps its kind (ingest.manifest): a change here goes with a new PARSER_VERSION, so that the
+    next sync rewrites every row."""
     name = path.lower()
     if name.endswith(".excalidraw.md") or name.endswith(".excalidraw"):
         return "excalidraw"

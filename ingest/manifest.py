@@ -34,7 +34,8 @@ CREATE TABLE IF NOT EXISTS files (
     title TEXT NOT NULL,
     tags TEXT NOT NULL,
     links TEXT NOT NULL,
-    warnings TEXT NOT NULL
+    warnings TEXT NOT NULL,
+    kind TEXT NOT NULL DEFAULT ''  -- ingest.kinds.kind_of(path), kept for counting kinds from an index
 );
 CREATE TABLE IF NOT EXISTS problems (
     path TEXT PRIMARY KEY,
@@ -86,7 +87,21 @@ class Manifest:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(SCHEMA)
+        if not self._has_kinds():
+            self._add_kinds()
+        self._db.execute("CREATE INDEX IF NOT EXISTS files_kind ON files (kind)")
         self.lexical = LexicalIndex(self._db)
+
+    def _has_kinds(self) -> bool:
+        return "kind" in {row[1] for row in self._db.execute("PRAGMA table_info(files)")}
+
+    def _add_kinds(self) -> None:
+        """A manifest written before files had a `kind` gets the column, filled in once."""
+        with self.transaction():
+            if not self._has_kinds():  # another process may have added it meanwhile
+                self._db.execute("ALTER TABLE files ADD COLUMN kind TEXT NOT NULL DEFAULT ''")
+                self._db.executemany("UPDATE files SET kind = ? WHERE path = ?",
+                                     [(kind_of(path), path) for path in self.paths()])
 
     def close(self) -> None:
         self._db.close()
@@ -121,6 +136,10 @@ class Manifest:
 
     def count(self) -> int:
         return self._db.execute("SELECT COUNT(*) FROM files").fetchone()[0]
+
+    def kind_counts(self) -> dict[str, int]:
+        """Indexed files by kind (ingest.kinds), counted from the `kind` index without reading a row."""
+        return dict(self._db.execute("SELECT kind, COUNT(*) FROM files GROUP BY kind"))
 
     def paths(self) -> set[str]:
         """The indexed paths, without decoding their records."""
@@ -188,6 +207,7 @@ class Manifest:
 
     def put_file(self, rec: FileRecord) -> None:
         values = {k: (json.dumps(v, ensure_ascii=False) if k in _JSON_COLUMNS else v) for k, v in vars(rec).items()}
+        values["kind"] = kind_of(rec.path)
         columns = ", ".join(values)
         self._db.execute(f"INSERT OR REPLACE INTO files ({columns}) VALUES ({', '.join('?' * len(values))})",
                          tuple(values.values()))
@@ -234,6 +254,7 @@ def _tag_matches(tag: str, wanted: list[str]) -> bool:
 
 
 def _record(row: dict) -> FileRecord:
+    del row["kind"]  # the path says it
     for key in _JSON_COLUMNS:
         row[key] = json.loads(row[key])
     return FileRecord(**row)

@@ -96,14 +96,6 @@ class E5Embedder(EmbedderBase):
     def __init__(self):
         self.files = E5Files()
 
-    @property
-    def model_id(self) -> str:
-        return MODEL_ID
-
-    @property
-    def dimension(self) -> int:
-        return _engine().dim
-
     def _vectors(self, texts: list[str], query: bool) -> np.ndarray:
         """The engine adds "query: " or "passage: " itself."""
         return np.asarray(_engine().encode([_c_string(text) for text in texts], is_query=query), dtype=np.float32)

@@ -15,13 +15,11 @@ from __future__ import annotations
 import threading
 
 import httpx
-import numpy as np
 import ollama
 
 from vaultrag.config.ollama_host import ollama_host
-from vaultrag.ingest.embedder import EmbedderBase
-from vaultrag.ingest.errors import EmbedderUnavailable, ModelUnavailable
-from vaultrag.ingest.remote_embedding import RemoteFiles, TooLong, embed_fitting
+from vaultrag.ingest.errors import ModelUnavailable
+from vaultrag.ingest.remote_embedding import RemoteEmbedder, RemoteFiles, TooLong, Unanswered
 
 PREFIX = "ollama:"
 BATCH = 32  # texts per /api/embed request
@@ -36,7 +34,7 @@ def tagged(name: str) -> str:
     return name if ":" in name.rsplit("/", 1)[-1] else f"{name}:latest"
 
 
-class OllamaEmbedder(EmbedderBase):
+class OllamaEmbedder(RemoteEmbedder):
     """An embedding model in the Ollama at `base_url` ("" : OLLAMA_HOST, else http://127.0.0.1:11434)."""
 
     def __init__(self, model: str, base_url: str = "", keep_alive: str = "5m", batch_size: int = 0,
@@ -48,42 +46,28 @@ class OllamaEmbedder(EmbedderBase):
         self._client = ollama.Client(host=self.url, timeout=timeout_s)
         self._shown: int | None = None
         self._showing = threading.Lock()
-        self._dimension = 0
         self.files = RemoteFiles(PREFIX + self.model, self.context_length)
-
-    @property
-    def model_id(self) -> str:
-        return self.files.model_id
-
-    @property
-    def dimension(self) -> int:
-        if not self._dimension:
-            self._dimension = self.embed_query(["dimension"]).shape[1]
-        return self._dimension
-
-    @property
-    def where(self) -> str:
-        return f"Ollama at {self.url}"
+        self.where = f"Ollama at {self.url}"
 
     def context_length(self) -> int:
         """Tokens per input the model takes, from `/api/show` (asked once)."""
         with self._showing:
             if self._shown is None:
-                try:
-                    info = self._client.show(self.model).modelinfo or {}
-                except (ollama.ResponseError, *TRANSPORT_ERRORS) as exc:
-                    raise self._error(exc) from None
-                lengths = [int(v) for k, v in info.items() if k.endswith(".context_length") and v]
-                if not lengths:
-                    raise ModelUnavailable(f"{self.where} gives no context length for {self.model} (/api/show); "
-                                           "is it an embedding model?")
-                self._shown = min(lengths)
+                self._shown = self._answered(self._show)
             return self._shown
 
-    def _vectors(self, texts: list[str], query: bool) -> np.ndarray:
-        return embed_fitting(texts, self._send, self._batch, self.files.tokens, self.where)
+    def _show(self) -> int:
+        try:
+            info = self._client.show(self.model).modelinfo or {}
+        except (ollama.ResponseError, *TRANSPORT_ERRORS) as exc:
+            raise self._error(exc) from None
+        lengths = [int(v) for k, v in info.items() if k.endswith(".context_length") and v]
+        if not lengths:
+            raise ModelUnavailable(f"{self.where} gives no context length for {self.model} (/api/show); "
+                                   "is it an embedding model?")
+        return min(lengths)
 
-    def _send(self, texts: list[str]) -> list[list[float]]:
+    def _request(self, texts: list[str]) -> list[list[float]]:
         options = {"num_ctx": self.context_length()}
         try:
             reply = self._client.embed(model=self.model, input=texts, keep_alive=self._keep_alive, options=options)
@@ -100,9 +84,9 @@ class OllamaEmbedder(EmbedderBase):
         if isinstance(exc, ollama.ResponseError) and 400 <= exc.status_code < 500:
             return ModelUnavailable(f"{self.where} cannot embed with {self.model}: {exc.error}")
         if isinstance(exc, ollama.ResponseError):
-            return EmbedderUnavailable(f"{self.where} failed to embed with {self.model} ({exc.error}); indexing "
-                                       "pauses and resumes by itself")
-        return EmbedderUnavailable(f"Ollama is not reachable at {self.url}: {START_HINT}")
+            return Unanswered(f"{self.where} failed to embed with {self.model} ({exc.error}); indexing pauses and "
+                              "resumes by itself")
+        return Unanswered(f"Ollama is not reachable at {self.url}: {START_HINT}")
 
 
 def _too_long(message: str) -> bool:

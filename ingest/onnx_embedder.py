@@ -52,18 +52,9 @@ class OnnxEmbedder(EmbedderBase):
         self._cls = False
         self._lock = threading.Lock()
 
-    @property
-    def model_id(self) -> str:
-        return self.files.model_id
-
-    @property
-    def dimension(self) -> int:
-        return int(self._vectors(["dimension"], True).shape[1])
-
     def _vectors(self, texts: list[str], query: bool) -> np.ndarray:
         session, tokenizer = self._loaded()
-        prefix = self._prefixes[query]
-        encodings = tokenizer.encode_batch([prefix + text for text in texts] if prefix else texts)
+        encodings = tokenizer.encode_batch(self._prefixed(texts, query))
         order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
         out = np.zeros((len(texts), 0), dtype=np.float32)
         for start in range(0, len(order), self._batch):

@@ -14,7 +14,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +21,6 @@ import numpy as np
 from vaultrag.ingest.chunking import CHUNKER_VERSION
 from vaultrag.ingest.embedders import ModelInfo, TextEmbedder
 from vaultrag.ingest.index import Index
-from vaultrag.ingest.kinds import kind_of
 from vaultrag.ingest.lexical import LEXICAL_VERSION
 from vaultrag.ingest.manifest import FileRecord, ProblemRecord
 from vaultrag.ingest.markdown import PARSER_VERSION
@@ -135,7 +133,7 @@ class Syncer:
             manifest.set_meta("dirty", "0")
         for prob in manifest.problems().values():
             (summary.skipped if prob.kind == "skipped" else summary.failed).append({"path": prob.path, "reason": prob.reason})
-        summary.kinds = dict(Counter(kind_of(path) for path in manifest.paths()))  # paths only: no record decoded
+        summary.kinds = manifest.kind_counts()
         summary.files_total = sum(summary.kinds.values())
         summary.chunks_total = self.index.store.count()
         summary.seconds = round(time.monotonic() - started, 3)

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import threading
-from collections import Counter
 from dataclasses import asdict, dataclass, field
 
 from vaultrag.config.settings import Settings
 from vaultrag.ingest.index import DataDir
-from vaultrag.ingest.kinds import kind_of
 from vaultrag.ingest.sync import SyncProgress, SyncSummary
 
 
@@ -89,7 +87,7 @@ def offline_status(settings: Settings) -> dict:
         status.update(files_indexed=len(files) - pending, files_pending=pending, files_failed=len(problems),
                       files_total=len(files) + len(problems), chunks=index.store.count(), failed=problems,
                       last_sync=index.manifest.get_meta("last_sync"), progress=1.0 if not pending else 0.0,
-                      kinds=dict(Counter(kind_of(path) for path in files)))
+                      kinds=index.manifest.kind_counts())
     finally:
         index.close()
     return status.snapshot()

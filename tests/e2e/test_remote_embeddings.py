@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 from tests.llm_servers import EMBED_MODEL
-from vaultrag.ingest import openai_embedder
 from vaultrag.ingest.embedders import configured_embedder
 from vaultrag.ingest.errors import EmbedderUnavailable
 from vaultrag.ingest.index import DataDir, collection_name
+from vaultrag.ingest.openai_embedder import OpenAIEmbedder
 from vaultrag.ingest.pipeline import sync_vault
 from vaultrag.service.search.searcher import Searcher
 
@@ -59,11 +59,11 @@ def test_a_vault_indexed_through_another_daemons_embeddings_endpoint(start_daemo
 def test_a_server_that_is_down_is_retried_then_reported(write_vault, settings_for, monkeypatch, caplog):
     from tests.e2e.conftest import free_port
 
-    monkeypatch.setattr(openai_embedder, "BACKOFF_S", 0.01)  # the same retries, without the waits
+    monkeypatch.setattr(OpenAIEmbedder, "backoff_s", 0.01)  # the same retries, without the waits
     settings = _openai(settings_for, write_vault({"a.md": "text"}), f"http://127.0.0.1:{free_port()}")
     with caplog.at_level(logging.WARNING), pytest.raises(EmbedderUnavailable, match=r"not answering.*5 tries"):
         sync_vault(settings)
-    assert caplog.text.count("retrying in") == openai_embedder.RETRIES
+    assert caplog.text.count("retrying in") == OpenAIEmbedder.retries == 4
 
 
 def test_a_provider_change_builds_a_second_index_and_switches_when_complete(ollama_embed_server, start_daemon,
