@@ -110,7 +110,7 @@ class Syncer:
                 chunks_written += self._apply(batch, records, summary)
                 new_paths.update((p.content_hash, p.stat.path) for p in batch if p.stat.path not in records)
                 if progress:
-                    progress(SyncProgress(found, len(todo), files_read, chunks_written))
+                    progress(SyncProgress(found, len(todo), files_read, chunks_written, summary.embedded))
                 if stop is not None and stop.is_set():
                     raise _Stopped()
         except _Stopped:

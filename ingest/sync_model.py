@@ -43,6 +43,7 @@ class SyncProgress:
     files_todo: int  # new, changed or redone files this run
     files_done: int
     chunks_written: int
+    embedded: int = 0  # chunk texts sent to the model so far in this run
 
 
 Progress = Callable[[SyncProgress], None]

@@ -34,6 +34,7 @@ class IndexStatus:
 
     def __post_init__(self):
         self._lock = threading.Lock()
+        self._embedded_by_finished_syncs = 0
 
     def snapshot(self) -> dict:
         with self._lock:
@@ -54,6 +55,7 @@ class IndexStatus:
             self.files_indexed = max(p.files_found - pending - self.files_failed, 0)
             self.chunks = chunks
             self.progress = round(p.files_done / p.files_todo, 4) if p.files_todo else 1.0
+            self.embedded_since_start = self._embedded_by_finished_syncs + p.embedded
 
     def on_synced(self, summary: SyncSummary, when: str) -> None:
         failed = summary.skipped + summary.failed
@@ -69,7 +71,8 @@ class IndexStatus:
             self.last_sync_seconds = summary.seconds
             self.progress = 1.0 if summary.complete else self.progress
             self.error = None
-            self.embedded_since_start += summary.embedded
+            self._embedded_by_finished_syncs += summary.embedded
+            self.embedded_since_start = self._embedded_by_finished_syncs
             self.kinds = dict(summary.kinds)
 
 
