@@ -39,9 +39,11 @@ class VaultSettings(_Section):
     max_file_mb: float = Field(default=10.0, gt=0)
     max_pdf_mb: float = Field(default=100.0, gt=0)  # PDFs and images
     max_pdf_pages: int = Field(default=2000, ge=1)
-    parse_timeout_s: float = Field(default=120.0, gt=0)  # per PDF or image, in the parser child
-    parse_memory_mb: int = Field(default=2048, ge=256)  # the parser child's address space
+    parse_timeout_s: float = Field(default=120.0, gt=0)  # per PDF or image, in the parser child, OCR aside
+    parse_memory_mb: int = Field(default=2048, ge=256)  # the parser child's resident memory
     ocr: bool = True  # read images and scanned PDF pages when the OCR extra (vaultrag[ocr]) is installed
+    ocr_page_timeout_s: float = Field(default=120.0, gt=0)  # per page or image read by OCR: a slower page is skipped
+    ocr_file_timeout_s: float = Field(default=7200.0, gt=0)  # per file read with OCR, all its pages together
 
     @property
     def max_bytes(self) -> int:

@@ -8,7 +8,7 @@ import shutil
 
 import pytest
 
-from tests.pdf_files import corrupt_pdf, encrypt_pdf, make_pdf
+from tests.pdf_files import corrupt_pdf, encrypt_pdf, joined_pdf, make_pdf, memory_bomb_pdf, scanned_pdf
 from vaultrag.ingest.index import DataDir
 from vaultrag.ingest.ocr import ocr_version
 from vaultrag.ingest.parse_child import CRASH_HOOK
@@ -124,6 +124,38 @@ def test_hostile_pdfs_are_failed_with_reasons_and_the_rest_is_indexed(write_vaul
     assert reasons["scan.pdf"] == "scanned PDF, no text layer: install vaultrag[ocr] to read it"
     assert "crashed" in reasons["crashes.pdf"] and "SIGSEGV" in reasons["crashes.pdf"]
     assert summary.kinds == {"note": 1, "pdf": 1}  # report.pdf, read by a new child after the crash
+
+
+def test_a_pdf_over_the_memory_budget_is_failed_and_the_sync_goes_on(write_vault, settings_for, embedder, pdfs):
+    vault = write_vault({"Note.md": "A note about the harbour.\n"})
+    memory_bomb_pdf(vault / "bomb.pdf")  # 20 KB, over a gigabyte to read
+    shutil.copy(pdfs["report"], vault / "report.pdf")  # read after the bomb, by a new child
+    summary = sync_vault(settings_for(vault, **{"vault.ocr": False, "vault.parse_memory_mb": 256}), embedder=embedder)
+    assert summary.failed == [{"path": "bomb.pdf", "reason": "needs more than the 256 MB memory budget of the parser; "
+                                                             "raise vault.parse_memory_mb to index it (the parser was "
+                                                             "stopped)"}]
+    assert summary.kinds == {"note": 1, "pdf": 1}
+
+
+@pytest.mark.skipif(ocr_version() is None, reason="the OCR extra is not installed (pip install 'vaultrag[ocr]')")
+def test_a_scanned_page_over_the_ocr_budget_is_skipped_and_the_rest_of_the_pdf_is_found(
+        write_vault, settings_for, embedder, tmp_path):
+    vault = write_vault({"Note.md": "A note.\n"})
+    parts = [make_pdf(tmp_path / "first.pdf", [PAGES[0]]), scanned_pdf(tmp_path / "scan.pdf", ["The harbour log"]),
+             make_pdf(tmp_path / "last.pdf", [PAGES[2]])]
+    joined_pdf(vault / "mixed.pdf", parts)
+    settings = settings_for(vault, **{"vault.ocr_page_timeout_s": 0.01})  # less than OCR takes to load
+    summary = sync_vault(settings, embedder=embedder)
+    assert not summary.failed and summary.kinds == {"note": 1, "pdf": 1}
+    top = search(settings, embedder, "opening hours of the public library")[0]
+    assert (top.path, top.page) == ("mixed.pdf", 3)
+    index = DataDir(settings.data_dir).open_active()
+    try:
+        assert index.manifest.record("mixed.pdf").warnings == [
+            "1 of 3 pages skipped: OCR took longer than vault.ocr_page_timeout_s on page 2; raise it to read them "
+            "(the PDF is read again when it changes)"]
+    finally:
+        index.close()
 
 
 def test_a_pdf_over_the_page_limit_is_skipped_and_says_which_setting(write_vault, settings_for, embedder, pdfs):
