@@ -21,7 +21,9 @@ from vaultrag.ingest.note import Note, Section
 from vaultrag.ingest.splitting import Splitter, count_short, trim
 from vaultrag.ingest.tokens import TokenCounter
 
-CHUNKER_VERSION = 1  # bump when the chunks of the same note change: every note is re-chunked on the next sync
+# Bump when the chunks of the same note change: every file is re-chunked on the next sync (vectors of unchanged chunk
+# texts are reused). 2: OCR keeps the spaces between words, so scans and images are read again.
+CHUNKER_VERSION = 2
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,5 @@
-"""Canvas boards and Excalidraw drawings parsed into notes, and the parser child's own limits: time, memory, and
-OCR's budgets per page and per file (no embedding model needed)."""
+"""Canvas boards and Excalidraw drawings parsed into notes, text read by OCR, and the parser child's own limits:
+time, memory, and OCR's budgets per page and per file (no embedding model needed)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from vaultrag.ingest.canvas import parse_canvas
 from vaultrag.ingest.excalidraw import parse_excalidraw
 from vaultrag.ingest.isolation import ParseLimits, ParserProcess
 from vaultrag.ingest.kinds import kind_of
-from vaultrag.ingest.ocr import ocr_version
+from vaultrag.ingest.ocr import OcrEngine, ocr_version
 from vaultrag.ingest.vault import NoteUnreadable
 
 needs_ocr = pytest.mark.skipif(ocr_version() is None, reason="the OCR extra is not installed (pip install 'vaultrag[ocr]')")
@@ -127,3 +127,16 @@ def test_a_file_read_with_ocr_is_stopped_at_its_whole_file_limit(tmp_path):
     assert _parser_children() == []
     parser.close()
 
+
+@needs_ocr
+def test_ocr_keeps_the_spaces_between_words_and_reads_lines_top_to_bottom_left_to_right(tmp_path):
+    from PIL import Image, ImageDraw, ImageFont
+
+    image = Image.new("RGB", (1000, 200), "white")
+    draw, font = ImageDraw.Draw(image), ImageFont.load_default(size=20)  # small text: the reader drops its spaces
+    draw.text((600, 42), "delta epsilon", fill="black", font=font)  # drawn first, but right of the next
+    draw.text((20, 40), "alpha beta gamma", fill="black", font=font)
+    draw.text((20, 120), "zeta eta theta", fill="black", font=font)
+    image.save(tmp_path / "words.png")
+    lines = OcrEngine()(tmp_path / "words.png").splitlines()
+    assert [line.split() for line in lines] == [["alpha", "beta", "gamma", "delta", "epsilon"], ["zeta", "eta", "theta"]]
