@@ -22,7 +22,8 @@ from vaultrag.ingest.splitting import Splitter, count_short, trim
 from vaultrag.ingest.tokens import TokenCounter
 
 # Bump when the chunks of the same note change: every file is re-chunked on the next sync (vectors of unchanged chunk
-# texts are reused). 2: OCR keeps the spaces between words, so scans and images are read again.
+# texts are reused). 2: OCR keeps the spaces between words, so scans and images are read again; a PDF titled by
+# its file name keeps the name out of its chunks' text (ingest.note_plan.plan_pages).
 CHUNKER_VERSION = 2
 
 
@@ -77,7 +78,7 @@ class _NoteChunker:
     def _joined(self, header: str, bodies: list[str], token_room: int, char_room: int) -> list[str]:
         """Texts of `header` over each body, bodies cut for `token_room` and `char_room`. A body that overflows
         once joined to its header (a cut can change how the text around it is tokenized) is cut tighter."""
-        texts = [f"{header}\n{body}" for body in bodies]
+        texts = [f"{header}\n{body}" if header else body for body in bodies]
         joined = []
         for body, text, tokens in zip(bodies, texts, self.counter.count(texts)):
             if tokens <= self.max_tokens and len(text) <= self.max_chars:
@@ -117,18 +118,21 @@ class _NoteChunker:
         return ([*members, section], body_tokens) if header_tokens + body_tokens <= self.max_tokens else None
 
     def _breadcrumb(self, headings: tuple[str, ...]) -> str:
-        """"Title > H1 > H2", or when too long "Title > … > H5 > H6" keeping the innermost headings that fit."""
+        """"Title > H1 > H2", or when too long "Title > … > H5 > H6" keeping the innermost headings that fit;
+        without a title (a PDF named by its file: ingest.note_plan.plan_pages) just the headings."""
         max_tokens, max_chars = self.max_tokens // 3, self.max_chars // 3
         title = self.note.title
         if headings and headings[0].casefold() == title.casefold():
             headings = headings[1:]  # a first heading that repeats the file name adds nothing: "Note > Note > H2"
-        candidates = [" > ".join([title, *headings])]
-        candidates += [" > ".join([title, "…", *headings[-keep:]]) for keep in range(len(headings) - 1, 0, -1)]
+        root = [title] if title else []
+        candidates = [" > ".join([*root, *headings])]
+        candidates += [" > ".join([*root, "…", *headings[-keep:]]) for keep in range(len(headings) - 1, 0, -1)]
         for candidate, tokens in zip(candidates, count_short(self.counter, candidates, max_chars)):
             if tokens is not None and tokens <= max_tokens:
                 return candidate
         # Even the title and the innermost heading are too long: give the title half, the heading what is left.
-        parts = [self._shorten(title, max_tokens // 2, max_chars // 2), *(["…"] if len(headings) > 1 else [])]
+        parts = [self._shorten(title, max_tokens // 2, max_chars // 2)] if title else []
+        parts += ["…"] if len(headings) > 1 else []
         return self._shorten(" > ".join([*parts, *headings[-1:]]), max_tokens, max_chars)
 
     def _shorten(self, text: str, max_tokens: int, max_chars: int) -> str:

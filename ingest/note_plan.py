@@ -64,7 +64,12 @@ def plan_pages(stat: FileStat, reading: dict, content_hash: str, tokens: TokenCo
                min_chunk_tokens: int) -> PlannedNote:
     """Chunk a PDF's or image's pages as the parser child read them (ingest.isolation.ParserProcess.read's dict).
     A file with no page read at all (no text layer and no OCR, or every page over the OCR budget) is a NoteUnreadable,
-    never an empty entry."""
+    never an empty entry.
+
+    A title that is only the file name stays out of the embedded text (breadcrumb "Page 2", not "report.pdf > Page
+    2"): the same PDF renamed or moved has the same chunk texts, so its vectors are reused, as a metadata title
+    allows too. The name is still the title in each chunk's metadata and breadcrumb shown ("report.pdf > Page 2"),
+    and it is in the BM25 index's names, so a question that names the file finds it."""
     name = stat.path.rsplit("/", 1)[-1]
     title = reading["title"] or name
     chunks: list[Chunk] = []
@@ -72,9 +77,11 @@ def plan_pages(stat: FileStat, reading: dict, content_hash: str, tokens: TokenCo
     single = kind_of(stat.path) == "image"
     for number, text in enumerate(reading["pages"], start=1):
         if text.strip():
-            page = Note(stat.path, title, sections=(Section(() if single else (page_heading(number),), text),))
+            headings = () if single else (page_heading(number),)
+            page = Note(stat.path, reading["title"], sections=(Section(headings, text),))
             for chunk in chunk_note(page, tokens, chunk_tokens, min_chunk_tokens):
-                chunks.append(Chunk(chunk.heading, chunk.text, len(chunks)))
+                shown = chunk.heading if reading["title"] else " > ".join(filter(None, [name, chunk.heading]))
+                chunks.append(Chunk(shown, chunk.text, len(chunks)))
                 pages.append(None if single else number)
     scanned, slow = reading["scanned"], reading["slow"]
     if not chunks and (scanned or slow):

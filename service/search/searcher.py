@@ -272,10 +272,12 @@ def results_json(results: list[SearchResult]) -> dict:
 
 
 def _body(hit: Hit) -> str:
-    """The chunk's text without its breadcrumb line (the result shows the heading separately)."""
+    """The chunk's text without its breadcrumb line (the result shows the heading separately): the heading, or for a
+    PDF titled by its file name the heading less that title, which is left out of the text (ingest.note_plan)."""
     heading = hit.metadata.get("heading", "")
-    text = hit.text.split("\n", 1)[1] if hit.text.startswith(heading + "\n") else hit.text
-    return text.strip()
+    first, newline, rest = hit.text.partition("\n")
+    crumb = newline and first in (heading, heading.removeprefix(hit.metadata.get("title", "") + " > "))
+    return (rest if crumb else hit.text).strip()
 
 
 def catalogued(model_id: str) -> EmbeddingModel | None:

@@ -27,13 +27,14 @@ def pdfs(tmp_path_factory):
     folder = tmp_path_factory.mktemp("pdfs")
     report = make_pdf(folder / "report.pdf", PAGES, title="Harbour report")
     return {"report": report, "encrypted": encrypt_pdf(report, folder / "locked.pdf"),
-            "corrupt": corrupt_pdf(folder / "broken.pdf"), "blank": make_pdf(folder / "scan.pdf", ["", ""])}
+            "corrupt": corrupt_pdf(folder / "broken.pdf"), "blank": make_pdf(folder / "scan.pdf", ["", ""]),
+            "untitled": make_pdf(folder / "notes.pdf", PAGES)}
 
 
-def search(settings, embedder, query, k=3, filters=None):
+def search(settings, embedder, query, k=3, filters=None, mode=None):
     searcher = Searcher(settings, embedder)
     try:
-        return searcher.search(query, k, filters=filters)
+        return searcher.search(query, k, mode=mode, filters=filters)
     finally:
         searcher.close()
 
@@ -98,6 +99,26 @@ def test_a_moved_and_renamed_pdf_is_not_embedded_again(vault_with_pdf, embedder)
     top = search(settings, embedder, "herring boats in the harbour")[0]
     assert top.path == "Papers/harbour-2024.pdf" and top.page == 2
     assert {meta["path"] for _, _, meta in stored(settings)} == {"Reading.md", "Garden.md", "Papers/harbour-2024.pdf"}
+
+
+def test_a_pdf_titled_by_its_file_name_keeps_its_vectors_when_renamed_and_shows_the_new_name(
+        write_vault, settings_for, embedder, pdfs):
+    vault = write_vault({"Garden.md": "# Garden\nTomatoes need sun.\n"})
+    shutil.copy(pdfs["untitled"], vault / "harbour-notes.pdf")  # no metadata title: the file name is its title
+    settings = settings_for(vault, **{"vault.ocr": False})
+    sync_vault(settings, embedder=embedder)
+    (vault / "Archive").mkdir()
+    (vault / "harbour-notes.pdf").rename(vault / "Archive/fishing-log.pdf")
+    before = embedder.texts_embedded
+    summary = sync_vault(settings, embedder=embedder)
+    assert (summary.renamed, summary.deleted, summary.indexed) == (1, 0, 0)
+    assert embedder.texts_embedded == before  # the name is not in the embedded text: no vector redone
+    top = search(settings, embedder, "how many herring boats were in the harbour")[0]
+    assert (top.path, top.title, top.heading, top.page) == ("Archive/fishing-log.pdf", "fishing-log.pdf",
+                                                            "fishing-log.pdf > Page 2", 2)
+    assert top.text.startswith("The lighthouse keeper counted")  # no breadcrumb line left in the text shown
+    named = search(settings, embedder, "fishing-log", mode="bm25")  # words find the name
+    assert named and named[0].path == "Archive/fishing-log.pdf"
 
 
 def test_a_deleted_pdf_leaves_nothing(vault_with_pdf, embedder):
