@@ -192,8 +192,9 @@ BOARD = {"nodes": [
     {"id": "t", "type": "text", "x": 20, "y": 20, "width": 300, "height": 100,
      "text": "Replace the leaking faucet under the sink before the tiler comes. #home"},
     {"id": "f", "type": "file", "x": 400, "y": 20, "width": 300, "height": 100, "file": "Garden.md"},
-    {"id": "u", "type": "text", "x": 2000, "y": 0, "width": 300, "height": 100, "text": "Solar panels on the roof?"}],
-    "edges": []}
+    {"id": "u", "type": "text", "x": 2000, "y": 0, "width": 300, "height": 100, "text": "Solar panels on the roof?"},
+    {"id": "v", "type": "text", "x": 2000, "y": 300, "width": 300, "height": 100, "text": "Roof survey"}],
+    "edges": [{"id": "e", "fromNode": "v", "toNode": "u", "label": "decides whether we can install"}]}
 
 DRAWING = """---
 excalidraw-plugin: parsed
@@ -231,6 +232,8 @@ def test_canvas_cards_and_excalidraw_words_are_searchable_and_cite_their_file(wr
         assert "Garden" in index.manifest.record("Board.canvas").links  # the file card is a link
     finally:
         index.close()
+    edge = search(settings, embedder, "what decides whether we can install solar panels")[0]
+    assert edge.path == "Board.canvas" and "Roof survey → decides whether we can install → Solar panels" in edge.text
     drawing = search(settings, embedder, "where is the network switch")[0]
     assert drawing.path == "Sketch.excalidraw.md" and drawing.title == "Sketch"
     assert "Network switch in the attic" in drawing.text and "^a1b2c3" not in drawing.text

@@ -44,6 +44,22 @@ def test_canvas_groups_nest_as_headings_and_file_cards_are_links():
     assert "no position" not in " ".join(sections.values())
 
 
+def test_a_canvas_edge_label_is_text_between_its_two_ends():
+    board = {"nodes": [
+        {"id": "room", "type": "group", "x": 0, "y": 0, "width": 1000, "height": 600, "label": "Bathroom"},
+        {"id": "a", "type": "text", "x": 20, "y": 20, "width": 200, "height": 80, "text": "Hire a plumber\nby May"},
+        {"id": "b", "type": "text", "x": 400, "y": 20, "width": 200, "height": 80, "text": "Tile the walls"},
+        {"id": "c", "type": "file", "x": 2000, "y": 0, "width": 200, "height": 80, "file": "Plans/Budget.md"}],
+        "edges": [{"id": "e1", "fromNode": "a", "toNode": "b", "label": "must finish before"},
+                  {"id": "e2", "fromNode": "c", "toNode": "room", "label": "pays for"},
+                  {"id": "e3", "fromNode": "a", "toNode": "c"},  # no label: nothing to say
+                  {"id": "e4", "fromNode": "gone", "toNode": "b", "label": "dangling"}, "not an edge"]}
+    sections = {s.headings: s.text for s in parse_canvas("Boards/Home.canvas", json.dumps(board)).sections}
+    assert sections[("Bathroom",)].endswith("Hire a plumber → must finish before → Tile the walls")
+    assert sections[()].endswith("Budget → pays for → Bathroom")  # told where the edge starts, outside the group
+    assert "dangling" not in " ".join(sections.values())
+
+
 @pytest.mark.parametrize("text, why", [("{not json", "JSON error at line 1"), ('{"edges": []}', 'no list of "nodes"')])
 def test_a_broken_canvas_is_unreadable_with_a_reason(text, why):
     with pytest.raises(NoteUnreadable, match=why):
