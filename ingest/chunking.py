@@ -99,7 +99,7 @@ class _NoteChunker:
                 groups[-1] = merged
             else:
                 groups.append(([section], tokens))
-        return [(*_merge_bodies(members), tokens) for members, tokens in groups]
+        return [(*merge_bodies(members), tokens) for members, tokens in groups]
 
     def _merged(self, group: _Group, section: Section, tokens: int, first: bool) -> _Group | None:
         """The group with `section` added, when either is small and the result fits in one chunk; else None."""
@@ -110,7 +110,7 @@ class _NoteChunker:
         same_tree = members[-1].headings[:1] == section.headings[:1]
         if not (small_group and small_section or (small_group or small_section) and same_tree):
             return None
-        headings, body = _merge_bodies([*members, section])
+        headings, body = merge_bodies([*members, section])
         header, header_tokens = self.header(headings, first=first)
         if len(header) + 1 + len(body) > self.max_chars:
             return None
@@ -160,7 +160,7 @@ def _common_length(a: tuple[str, ...], b: tuple[str, ...]) -> int:
     return next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
 
 
-def _merge_bodies(sections: list[Section]) -> tuple[tuple[str, ...], str]:
+def merge_bodies(sections: list[Section]) -> tuple[tuple[str, ...], str]:
     """The headings the sections share, and their texts joined, each under its own deeper headings."""
     shared = sections[0].headings
     for section in sections[1:]:

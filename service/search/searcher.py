@@ -222,14 +222,14 @@ class Searcher:
             ordinal, reach = hit.metadata["ordinal"], self._options.neighbours
             parts = index.store.neighbours(hit.metadata["path"], list(range(max(ordinal - reach, 0), ordinal + reach + 1)))
             shown.update(part.id for part in parts)
-            texts[hit.id] = "\n\n".join(_body(part) for part in parts) or _body(hit)
+            texts[hit.id] = "\n\n".join(chunk_body(part) for part in parts) or chunk_body(hit)
         return texts
 
     def _result(self, index: Index, hit: Hit, score: float, found_by: list[str],
                 text: str | None = None) -> SearchResult:
         meta, page = hit.metadata, hit.metadata.get("page")
         return SearchResult(path=meta["path"], title=meta.get("title", ""), heading=meta.get("heading", ""),
-                            text=text or _body(hit), score=round(float(score), 4),
+                            text=text or chunk_body(hit), score=round(float(score), 4),
                             obsidian_url=self.links.obsidian(meta["path"], page_heading(page) if page else ""),
                             chunk_id=hit.id, tags=list(meta.get("tags") or []), found_by=found_by, page=page,
                             linked_from=linked_from(index, meta["path"]))
@@ -271,7 +271,7 @@ def results_json(results: list[SearchResult]) -> dict:
     return {"results": [asdict(r) for r in results]}
 
 
-def _body(hit: Hit) -> str:
+def chunk_body(hit: Hit) -> str:
     """The chunk's text without its breadcrumb line (the result shows the heading separately): the heading, or for a
     PDF titled by its file name the heading less that title, which is left out of the text (ingest.note_plan)."""
     heading = hit.metadata.get("heading", "")
