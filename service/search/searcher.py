@@ -21,7 +21,6 @@ from vaultrag.config.settings import Settings
 from vaultrag.ingest.embedders import TextEmbedder, open_embedder
 from vaultrag.ingest.errors import EmbedderUnavailable
 from vaultrag.ingest.index import DataDir, Index
-from vaultrag.ingest.kinds import page_heading
 from vaultrag.ingest.store import Hit
 from vaultrag.service.search.active_index import ActiveIndex
 from vaultrag.service.search.attachments import linked_from
@@ -230,7 +229,7 @@ class Searcher:
         meta, page = hit.metadata, hit.metadata.get("page")
         return SearchResult(path=meta["path"], title=meta.get("title", ""), heading=meta.get("heading", ""),
                             text=text or chunk_body(hit), score=round(float(score), 4),
-                            obsidian_url=self.links.obsidian(meta["path"], page_heading(page) if page else ""),
+                            obsidian_url=self.links.at_page(meta["path"], page),
                             chunk_id=hit.id, tags=list(meta.get("tags") or []), found_by=found_by, page=page,
                             linked_from=linked_from(index, meta["path"]))
 

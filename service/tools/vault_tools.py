@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from vaultrag.config.settings import Settings
 from vaultrag.ingest.index import Index
-from vaultrag.ingest.kinds import kind_of
+from vaultrag.ingest.kinds import kind_of, page_of
 from vaultrag.ingest.manifest import FileRecord
 from vaultrag.ingest.vault import NoteUnreadable, read_note
 from vaultrag.service.search.filters import make_filters
@@ -72,9 +72,10 @@ class VaultTools:
         if note is None:
             raise NoteNotFound(f"note {a.path!r} has no heading {a.heading!r}; read it without `heading` to see "
                                "its headings")
+        link = self._searcher.links.at_page(a.path, page_of(note.heading or ""))  # a PDF's page read: opens there
         return {"path": a.path, "title": record.title, "properties": note.properties, "tags": record.tags,
                 "heading": note.heading, "text": note.text, "truncated": note.truncated, "chars": note.chars,
-                "headings": note.headings, "obsidian_url": self._searcher.links.obsidian(a.path)}
+                "headings": note.headings, "obsidian_url": link}
 
     def related_notes(self, a: specs.RelatedNotesInput) -> dict:
         def related(index: Index | None) -> tuple[list[Related], dict[str, str]]:

@@ -133,6 +133,7 @@ def test_read_note_gives_a_pdf_page_by_page_and_a_board_or_drawing_as_its_text(w
         # one page, named as a search result's breadcrumb names it; its link opens that page
         page = tools.call("read_note", {"path": "Docs/tides.pdf", "heading": "tides.pdf > Page 2"})
         assert (page["heading"], page["text"]) == ("Page 2", f"--- Page 2 ---\n{TIDES[1]}")
+        assert page["obsidian_url"].endswith("file=Docs%2Ftides.pdf%23page%3D2")
         with pytest.raises(NoteNotFound, match="no heading 'Page 9'"):
             tools.call("read_note", {"path": "Docs/tides.pdf", "heading": "Page 9"})
         capped = VaultTools(settings_for(vault, **{"mcp.max_note_chars": 1000}), searcher).call(
