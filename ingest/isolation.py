@@ -107,8 +107,8 @@ class ParserProcess:
             try:
                 child.stdin.write(json.dumps(request).encode() + b"\n")
                 child.stdin.flush()
-                if self._follow(child, clock, reading, shown):
-                    return reading
+                self._follow(child, clock, reading, shown)
+                return reading
             except BrokenPipeError:
                 self._end(child)
                 raise NoteUnreadable(shown, self._reason("died", child)) from None
@@ -145,8 +145,8 @@ class ParserProcess:
             self.started += 1
         return self._child
 
-    def _follow(self, child: subprocess.Popen, clock: _Clock, reading: dict, shown: str) -> bool:
-        """The child's messages for one request, into `reading`; True once the file is read. Raises _Ended, or a
+    def _follow(self, child: subprocess.Popen, clock: _Clock, reading: dict, shown: str) -> None:
+        """The child's messages for one request, into `reading`, until the file is read. Raises _Ended, or a
         NoteUnreadable with the child's own reason."""
         while True:
             message = json.loads(self._line(child, clock))
@@ -159,7 +159,7 @@ class ParserProcess:
                     reading["scanned"].append(message["page"])
             elif message["ok"]:
                 reading["title"] = message["title"]
-                return True
+                return
             else:
                 raise NoteUnreadable(shown, message["reason"])
 
