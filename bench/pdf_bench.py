@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.pdf_files import make_pdf  # noqa: E402
+from tests.pdf_files import make_pdf, scanned_pdf  # noqa: E402
 from vaultrag.config.settings import load_settings  # noqa: E402
 from vaultrag.ingest import isolation  # noqa: E402
 from vaultrag.ingest.embedder import BUNDLED_MODEL, Embedder, locate_model  # noqa: E402
@@ -38,26 +38,6 @@ def text_pages(n: int, seed: int) -> list[str]:
     """Pages of 350 of the generator's English words."""
     rng = random.Random(seed)
     return [" ".join(rng.choice(WORDS) for _ in range(350)) for _ in range(n)]
-
-
-def scanned_pdf(path: Path, pages: list[str]) -> Path | None:
-    """A PDF whose pages are images of text (no text layer), as a scanner makes; None without Pillow."""
-    try:
-        from PIL import Image, ImageDraw, ImageFont
-    except ImportError:
-        return None
-    font = ImageFont.load_default(size=28)
-    images = []
-    for text in pages:
-        image = Image.new("RGB", (1700, 2200), "white")
-        words, lines = text.split(), []
-        while words:
-            lines.append(" ".join(words[:12]))
-            words = words[12:]
-        ImageDraw.Draw(image).multiline_text((100, 100), "\n".join(lines[:40]), fill="black", font=font, spacing=18)
-        images.append(image)
-    images[0].save(path, save_all=True, append_images=images[1:], resolution=200)
-    return path
 
 
 def peak_mb(parser: ParserProcess) -> float:
@@ -110,9 +90,9 @@ def run(work: Path, n_pages: int, n_small: int) -> list[tuple[str, str]]:
              ("parser child peak RSS, text only", f"{peak_mb(child):.0f} MB")]
     child.close()
 
-    scan = scanned_pdf(work / "scan.pdf", text_pages(5, 7))
-    if scan is not None and ocr_version():
-        ocr = ParserProcess(ParseLimits(ocr=True, timeout_s=600))
+    if ocr_version():
+        scan = scanned_pdf(work / "scan.pdf", text_pages(5, 7))
+        ocr = ParserProcess(ParseLimits(ocr=True))
         ocr.read(small[0], "pdf", small[0].name)  # the child started; the OCR engine loads on the first scan page
         seconds, pages = timed_reads(ocr, [scan])
         again, _ = timed_reads(ocr, [scan])

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import logging
 import os
 import re
-import socket
 import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -16,6 +14,7 @@ import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from vaultrag.config.errors import ConfigError
+from vaultrag.config.hosts import http_url, is_loopback
 from vaultrag.config.vault_identity import on_disk_path, vault_data_dir
 
 log = logging.getLogger(__name__)
@@ -40,9 +39,11 @@ class VaultSettings(_Section):
     max_file_mb: float = Field(default=10.0, gt=0)
     max_pdf_mb: float = Field(default=100.0, gt=0)  # PDFs and images
     max_pdf_pages: int = Field(default=2000, ge=1)
-    parse_timeout_s: float = Field(default=120.0, gt=0)  # per PDF or image, in the parser child
-    parse_memory_mb: int = Field(default=2048, ge=256)  # the parser child's address space
+    parse_timeout_s: float = Field(default=120.0, gt=0)  # per PDF or image, in the parser child, OCR aside
+    parse_memory_mb: int = Field(default=2048, ge=256)  # the parser child's resident memory
     ocr: bool = True  # read images and scanned PDF pages when the OCR extra (vaultrag[ocr]) is installed
+    ocr_page_timeout_s: float = Field(default=120.0, gt=0)  # per page or image read by OCR: a slower page is skipped
+    ocr_file_timeout_s: float = Field(default=7200.0, gt=0)  # per file read with OCR, all its pages together
 
     @property
     def max_bytes(self) -> int:
@@ -98,27 +99,6 @@ class ServerSettings(_Section):
         if self.public_url:
             return self.public_url.rstrip("/")
         return http_url(self.host, self.port)
-
-
-def is_loopback(host: str) -> bool:
-    """127.0.0.0/8 or ::1, or a name all of whose addresses are (a name that does not resolve is not loopback)."""
-    name = host.strip("[]")
-    try:
-        return ipaddress.ip_address(name).is_loopback
-    except ValueError:
-        pass
-    try:
-        addresses = {info[4][0].split("%", 1)[0] for info in socket.getaddrinfo(name, None)}
-    except (OSError, UnicodeError):
-        return False
-    return bool(addresses) and all(ipaddress.ip_address(address).is_loopback for address in addresses)
-
-
-def http_url(host: str, port: int) -> str:
-    """http://host:port for a client: a wildcard bind address becomes loopback, an IPv6 address is bracketed."""
-    host = host.strip("[]")
-    host = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(host, host)
-    return f"http://{f'[{host}]' if ':' in host else host}:{port}"
 
 
 class LLMSettings(_Section):

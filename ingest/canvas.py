@@ -1,7 +1,9 @@
 """An Obsidian Canvas board (`.canvas`, JSON Canvas 1.0) read as a note: each group is a heading (its label, groups
 inside groups nested), each text card's Markdown the text under the innermost group around it, a file card an
 embed of that file (`![[Notes/Plan.md]]`, so the board links to it) and a link card its URL. Cards are read top to
-bottom, left to right. The Markdown built is parsed like any note: tags and wikilinks in cards count.
+bottom, left to right. A labelled edge (an arrow with words on it) is a line "Hire a plumber → before → Tile the
+bathroom" (each end named by its card's first line, file, URL or group label), after the cards of the group around
+its first end. The Markdown built is parsed like any note: tags and wikilinks in cards count.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from vaultrag.ingest.note import Note
 from vaultrag.ingest.vault import NoteUnreadable
 
 MAX_DEPTH = 6  # Markdown has six heading levels; deeper groups share the sixth
+MAX_END_CHARS = 80  # an edge's end is named by at most this much of its card's first line
 
 
 def parse_canvas(path: str, text: str) -> Note:
@@ -27,10 +30,11 @@ def parse_canvas(path: str, text: str) -> Note:
     nodes = [n for n in nodes if isinstance(n, dict) and _box(n) is not None]
     groups = sorted((n for n in nodes if n.get("type") == "group"), key=_reading_order)
     parents = {id(g): _innermost(g, groups) for g in groups}
-    cards: dict[int | None, list[dict]] = {}
+    cards: dict[int | None, list[str]] = {}
     for node in sorted((n for n in nodes if n.get("type") != "group"), key=_reading_order):
-        cards.setdefault(_innermost(node, groups), []).append(node)
-    lines = [_card(c) for c in cards.get(None, [])]
+        cards.setdefault(_innermost(node, groups), []).append(_card(node))
+    _add_edges(board.get("edges"), nodes, groups, cards)
+    lines = list(cards.get(None, []))
     for group in (g for g in groups if parents[id(g)] is None):
         lines += _group_lines(group, groups, parents, cards, depth=1)
     title = path.rsplit("/", 1)[-1]
@@ -41,7 +45,7 @@ def parse_canvas(path: str, text: str) -> Note:
 
 def _group_lines(group: dict, groups: list[dict], parents: dict, cards: dict, depth: int) -> list[str]:
     label = str(group.get("label") or "Group").replace("\n", " ").strip()
-    lines = [f"{'#' * min(depth, MAX_DEPTH)} {label}", *(_card(c) for c in cards.get(id(group), []))]
+    lines = [f"{'#' * min(depth, MAX_DEPTH)} {label}", *cards.get(id(group), [])]
     for child in (g for g in groups if parents[id(g)] == id(group)):
         lines += _group_lines(child, groups, parents, cards, depth + 1)
     return lines
@@ -57,6 +61,32 @@ def _card(node: dict) -> str:
     if kind == "link" and isinstance(node.get("url"), str):
         return f"<{node['url']}>"
     return ""
+
+
+def _add_edges(edges, nodes: list[dict], groups: list[dict], cards: dict) -> None:
+    """Each labelled edge's line, added to the lines of the group around its first end (a group's own, when the
+    edge starts at a group)."""
+    by_id = {n["id"]: n for n in nodes if isinstance(n.get("id"), str)}
+    for edge in (e for e in edges if isinstance(e, dict)) if isinstance(edges, list) else ():
+        start, end = (by_id.get(edge[key]) if isinstance(edge.get(key), str) else None for key in ("fromNode", "toNode"))
+        label = str(edge.get("label") or "").replace("\n", " ").strip()
+        if label and start is not None and end is not None:
+            where = id(start) if start.get("type") == "group" else _innermost(start, groups)
+            cards.setdefault(where, []).append(f"{_end(start)} → {label} → {_end(end)}")
+
+
+def _end(node: dict) -> str:
+    """How an edge names the card at one of its ends: the first line of its text (no heading marks), its file's
+    name, its URL, or a group's label."""
+    kind = node.get("type")
+    if kind == "file" and isinstance(node.get("file"), str):
+        name = node["file"].rsplit("/", 1)[-1]
+        return name[:-3] if name.lower().endswith(".md") else name
+    if kind == "link" and isinstance(node.get("url"), str):
+        return node["url"]
+    text = str(node.get("label") if kind == "group" else node.get("text") or "").strip()
+    first = text.split("\n", 1)[0].lstrip("#").strip()
+    return first[:MAX_END_CHARS] + ("…" if len(first) > MAX_END_CHARS else "")
 
 
 def _innermost(node: dict, groups: list[dict]) -> int | None:

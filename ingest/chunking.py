@@ -21,7 +21,10 @@ from vaultrag.ingest.note import Note, Section
 from vaultrag.ingest.splitting import Splitter, count_short, trim
 from vaultrag.ingest.tokens import TokenCounter
 
-CHUNKER_VERSION = 1  # bump when the chunks of the same note change: every note is re-chunked on the next sync
+# Bump when the chunks of the same note change: every file is re-chunked on the next sync (vectors of unchanged chunk
+# texts are reused). 2: OCR keeps the spaces between words, so scans and images are read again; a PDF titled by
+# its file name keeps the name out of its chunks' text (ingest.note_plan.plan_pages).
+CHUNKER_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -75,7 +78,7 @@ class _NoteChunker:
     def _joined(self, header: str, bodies: list[str], token_room: int, char_room: int) -> list[str]:
         """Texts of `header` over each body, bodies cut for `token_room` and `char_room`. A body that overflows
         once joined to its header (a cut can change how the text around it is tokenized) is cut tighter."""
-        texts = [f"{header}\n{body}" for body in bodies]
+        texts = [f"{header}\n{body}" if header else body for body in bodies]
         joined = []
         for body, text, tokens in zip(bodies, texts, self.counter.count(texts)):
             if tokens <= self.max_tokens and len(text) <= self.max_chars:
@@ -96,7 +99,7 @@ class _NoteChunker:
                 groups[-1] = merged
             else:
                 groups.append(([section], tokens))
-        return [(*_merge_bodies(members), tokens) for members, tokens in groups]
+        return [(*merge_bodies(members), tokens) for members, tokens in groups]
 
     def _merged(self, group: _Group, section: Section, tokens: int, first: bool) -> _Group | None:
         """The group with `section` added, when either is small and the result fits in one chunk; else None."""
@@ -107,7 +110,7 @@ class _NoteChunker:
         same_tree = members[-1].headings[:1] == section.headings[:1]
         if not (small_group and small_section or (small_group or small_section) and same_tree):
             return None
-        headings, body = _merge_bodies([*members, section])
+        headings, body = merge_bodies([*members, section])
         header, header_tokens = self.header(headings, first=first)
         if len(header) + 1 + len(body) > self.max_chars:
             return None
@@ -115,18 +118,21 @@ class _NoteChunker:
         return ([*members, section], body_tokens) if header_tokens + body_tokens <= self.max_tokens else None
 
     def _breadcrumb(self, headings: tuple[str, ...]) -> str:
-        """"Title > H1 > H2", or when too long "Title > … > H5 > H6" keeping the innermost headings that fit."""
+        """"Title > H1 > H2", or when too long "Title > … > H5 > H6" keeping the innermost headings that fit;
+        without a title (a PDF named by its file: ingest.note_plan.plan_pages) just the headings."""
         max_tokens, max_chars = self.max_tokens // 3, self.max_chars // 3
         title = self.note.title
         if headings and headings[0].casefold() == title.casefold():
             headings = headings[1:]  # a first heading that repeats the file name adds nothing: "Note > Note > H2"
-        candidates = [" > ".join([title, *headings])]
-        candidates += [" > ".join([title, "…", *headings[-keep:]]) for keep in range(len(headings) - 1, 0, -1)]
+        root = [title] if title else []
+        candidates = [" > ".join([*root, *headings])]
+        candidates += [" > ".join([*root, "…", *headings[-keep:]]) for keep in range(len(headings) - 1, 0, -1)]
         for candidate, tokens in zip(candidates, count_short(self.counter, candidates, max_chars)):
             if tokens is not None and tokens <= max_tokens:
                 return candidate
         # Even the title and the innermost heading are too long: give the title half, the heading what is left.
-        parts = [self._shorten(title, max_tokens // 2, max_chars // 2), *(["…"] if len(headings) > 1 else [])]
+        parts = [self._shorten(title, max_tokens // 2, max_chars // 2)] if title else []
+        parts += ["…"] if len(headings) > 1 else []
         return self._shorten(" > ".join([*parts, *headings[-1:]]), max_tokens, max_chars)
 
     def _shorten(self, text: str, max_tokens: int, max_chars: int) -> str:
@@ -154,7 +160,7 @@ def _common_length(a: tuple[str, ...], b: tuple[str, ...]) -> int:
     return next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
 
 
-def _merge_bodies(sections: list[Section]) -> tuple[tuple[str, ...], str]:
+def merge_bodies(sections: list[Section]) -> tuple[tuple[str, ...], str]:
     """The headings the sections share, and their texts joined, each under its own deeper headings."""
     shared = sections[0].headings
     for section in sections[1:]:

@@ -62,8 +62,14 @@ def plan_note(stat: FileStat, text: str, content_hash: str, warnings: list[str],
 
 def plan_pages(stat: FileStat, reading: dict, content_hash: str, tokens: TokenCounter, chunk_tokens: int,
                min_chunk_tokens: int) -> PlannedNote:
-    """Chunk a PDF's or image's pages as the parser child read them (ingest.pdf_text.read_pdf's dict). A PDF with
-    no text layer at all and no OCR to read it is a NoteUnreadable, never an empty entry."""
+    """Chunk a PDF's or image's pages as the parser child read them (ingest.isolation.ParserProcess.read's dict).
+    A file with no page read at all (no text layer and no OCR, or every page over the OCR budget) is a NoteUnreadable,
+    never an empty entry.
+
+    A title that is only the file name stays out of the embedded text (breadcrumb "Page 2", not "report.pdf > Page
+    2"): the same PDF renamed or moved has the same chunk texts, so its vectors are reused, as a metadata title
+    allows too. The name is still the title in each chunk's metadata and breadcrumb shown ("report.pdf > Page 2"),
+    and it is in the BM25 index's names, so a question that names the file finds it."""
     name = stat.path.rsplit("/", 1)[-1]
     title = reading["title"] or name
     chunks: list[Chunk] = []
@@ -71,20 +77,33 @@ def plan_pages(stat: FileStat, reading: dict, content_hash: str, tokens: TokenCo
     single = kind_of(stat.path) == "image"
     for number, text in enumerate(reading["pages"], start=1):
         if text.strip():
-            page = Note(stat.path, title, sections=(Section(() if single else (page_heading(number),), text),))
+            headings = () if single else (page_heading(number),)
+            page = Note(stat.path, reading["title"], sections=(Section(headings, text),))
             for chunk in chunk_note(page, tokens, chunk_tokens, min_chunk_tokens):
-                chunks.append(Chunk(chunk.heading, chunk.text, len(chunks)))
+                shown = chunk.heading if reading["title"] else " > ".join(filter(None, [name, chunk.heading]))
+                chunks.append(Chunk(shown, chunk.text, len(chunks)))
                 pages.append(None if single else number)
-    scanned, warnings = reading["scanned"], []
-    if scanned and not chunks:
-        raise NoteUnreadable(stat.path, NO_TEXT_LAYER)
+    scanned, slow = reading["scanned"], reading["slow"]
+    if not chunks and (scanned or slow):
+        raise NoteUnreadable(stat.path, NO_TEXT_LAYER if scanned else _slow_pages(slow))
+    warnings = []
     if scanned:
         warnings.append(f"{len(scanned)} of {len(reading['pages'])} pages have no text layer (scanned): install "
                         "vaultrag[ocr] to read them")
+    if slow:
+        warnings.append(f"{len(slow)} of {len(reading['pages'])} pages skipped: " + _slow_pages(slow))
     if not chunks:
         warnings.append("no text found")
+    for warning in warnings:
+        log.warning("%s: %s", stat.path, warning)
     return PlannedNote(stat, content_hash, title, [name] if name != title else [], [], [], warnings,
                        _stored_chunks(stat, title, (), chunks, pages))
+
+
+def _slow_pages(pages: list[int]) -> str:
+    shown = ", ".join(map(str, pages[:10])) + (", ..." if len(pages) > 10 else "")
+    return (f"OCR took longer than vault.ocr_page_timeout_s on page{'s' if len(pages) > 1 else ''} {shown}; raise it "
+            "to read them (the PDF is read again when it changes)")
 
 
 def problem_kind(reason: str) -> str:

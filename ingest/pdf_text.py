@@ -1,13 +1,14 @@
 """Reading a PDF's text page by page with pypdfium2 (PDFium, the PDF engine of Chrome, shipped inside the wheel).
 
 Runs only in the parser child (ingest.parse_child): PDFium is native code, and a hostile PDF may crash it. Pages
-without a text layer (scans) are read by OCR when `ocr` is given, else listed in `scanned`.
+without a text layer (scans) are read by OCR when `ocr` is given, else marked `scanned`. Each page is sent as it is
+read, so a page that OCR takes too long on costs that page, not the pages before it (ingest.isolation).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pypdfium2 as pdfium
@@ -26,8 +27,11 @@ _ERRORS = {  # PDFium's error codes (FPDF_ERR_*) in words
 Ocr = Callable[[object], str]  # a rendered page (numpy array, BGR) -> its text
 
 
-def read_pdf(path: Path, max_pages: int, ocr: Ocr | None) -> dict:
-    """{"title", "pages": [text of page 1, ...], "scanned": [page numbers left unread], "ocr_pages": n}."""
+def read_pdf(path: Path, max_pages: int, ocr: Ocr | None, first_page: int = 1) -> Iterator[dict]:
+    """The messages the parser child sends for one PDF, pages from `first_page` on (those before it were read by a
+    child that was stopped): {"ocr": n} before page n is read by OCR, so the writer can time that page on its own;
+    {"page": n, "text": ..., "scanned": bool} after each page (scanned: no text layer, and no OCR to read it); last
+    {"ok": True, "title": metadata title or ""}. NoteUnreadable when the file cannot be read at all."""
     try:
         pdf = pdfium.PdfDocument(str(path))
     except pdfium.PdfiumError as exc:
@@ -39,21 +43,18 @@ def read_pdf(path: Path, max_pages: int, ocr: Ocr | None) -> dict:
         if count > max_pages:
             raise NoteUnreadable(path.name, f"larger than the {max_pages}-page limit ({count} pages); raise "
                                             "vault.max_pdf_pages to index it")
-        title = _title(pdf)
-        pages, scanned, ocr_pages = [], [], 0
-        for number in range(count):
-            page = pdf[number]
+        for number in range(first_page, count + 1):
+            page = pdf[number - 1]
             try:
                 text = _page_text(page)
-                if _letters(text) < MIN_PAGE_CHARS:
-                    if ocr is not None:
-                        text, ocr_pages = ocr(_render(page)), ocr_pages + 1
-                    else:
-                        scanned.append(number + 1)
-                pages.append(text)
+                scanned = _letters(text) < MIN_PAGE_CHARS
+                if scanned and ocr is not None:
+                    yield {"ocr": number}
+                    text, scanned = ocr(_render(page)), False
+                yield {"page": number, "text": text, "scanned": scanned}
             finally:
                 page.close()
-        return {"title": title, "pages": pages, "scanned": scanned, "ocr_pages": ocr_pages}
+        yield {"ok": True, "title": _title(pdf)}
     finally:
         pdf.close()
 

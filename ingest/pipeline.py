@@ -28,7 +28,8 @@ def sync_options(settings: Settings, max_seq_length: int, special_tokens: int) -
     if len(include) < len(vault.include):
         log.info("images are not indexed: no OCR engine (install vaultrag[ocr] to read the text in them)")
     limits = ParseLimits(max_bytes=int(vault.max_pdf_mb * 1_000_000), max_pages=vault.max_pdf_pages,
-                         timeout_s=vault.parse_timeout_s, memory_mb=vault.parse_memory_mb, ocr=ocr)
+                         timeout_s=vault.parse_timeout_s, memory_mb=vault.parse_memory_mb, ocr=ocr,
+                         ocr_page_timeout_s=vault.ocr_page_timeout_s, ocr_file_timeout_s=vault.ocr_file_timeout_s)
     return SyncOptions(include=include, exclude=list(vault.exclude),
                        obsidian_ignore=vault.obsidian_ignore, max_bytes=vault.max_bytes, chunk_tokens=budget,
                        min_chunk_tokens=settings.embedding.min_chunk_tokens, limits=limits)

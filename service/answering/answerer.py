@@ -35,6 +35,7 @@ class Source:
     score: float
     url: str  # http link on the daemon that redirects into Obsidian (chat UIs only make http links clickable); no names
     obsidian_url: str
+    page: int | None = None  # a PDF's page
 
 
 @dataclass
@@ -146,7 +147,7 @@ class Answerer:
 
     def _source(self, n: int, r: SearchResult) -> Source:
         return Source(n, r.path, r.title, r.heading, r.text, r.score, self._searcher.links.web(r.path, r.heading),
-                      r.obsidian_url)
+                      r.obsidian_url, r.page)
 
     def _prompt(self, messages: list[dict], question: str, sources: list[Source],
                 max_tokens: int | None) -> tuple[list[dict], list[Source]]:

@@ -21,8 +21,8 @@ def answer_through(daemon: Daemon, question: str, settings: Settings) -> Sources
         extra = event.get("event") or {}
         if extra.get("type") == "source":  # Open WebUI's citation, one per source, before the answer's text
             source = extra["data"]
-            path = source["metadata"][0]["path"]
-            sources.append((source["source"]["name"], path, links.obsidian(path)))
+            meta = source["metadata"][0]
+            sources.append((source["source"]["name"], meta["path"], links.at_page(meta["path"], meta.get("page"))))
         for choice in event.get("choices", []):
             text = choice.get("delta", {}).get("content")
             if text and not text.startswith(SOURCES_HEADING):

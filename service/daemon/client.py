@@ -14,7 +14,8 @@ from typing import Iterator
 import httpx
 
 from vaultrag.config.errors import VaultragError
-from vaultrag.config.settings import Settings, http_url
+from vaultrag.config.hosts import http_url
+from vaultrag.config.settings import Settings
 from vaultrag.ingest.writer_lock import read_lock_holder
 
 TIMEOUT = httpx.Timeout(30.0, read=300.0)  # an answer may wait minutes for a busy LLM

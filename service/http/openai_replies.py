@@ -45,5 +45,6 @@ def open_webui_source(s: Source) -> dict:
     """Open WebUI's citation shape: the source, the excerpt as the document, metadata naming where it came from."""
     name = s.heading or s.title
     return {"source": {"id": s.url, "name": name, "url": s.url},
-            "document": [s.text], "metadata": [{"source": s.url, "name": name, "path": s.path, "score": s.score}],
+            "document": [s.text],
+            "metadata": [{"source": s.url, "name": name, "path": s.path, "page": s.page, "score": s.score}],
             "distances": [1 - s.score]}

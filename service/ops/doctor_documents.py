@@ -30,7 +30,8 @@ def documents_row(settings: Settings) -> Row:
         ocr = f"OCR: {PACKAGE} {version} installed, off (vault.ocr = false)"
     else:
         ocr = (f"OCR: {PACKAGE} {version}, up to about {OCR_SECONDS_PER_PAGE:g} s a scanned page or image on a small "
-               f"CPU and {OCR_CHILD_GB:g} GB while reading (text pages: {TEXT_PAGES_PER_S} or more a second)")
+               f"CPU and {OCR_CHILD_GB:g} GB while reading (text pages: {TEXT_PAGES_PER_S} or more a second); at most "
+               f"{vault.ocr_page_timeout_s:g} s a page, {vault.ocr_file_timeout_s:g} s a file")
     on = version is not None and vault.ocr
     return Row("documents", f"indexes {', '.join(kinds) or 'nothing'}; {pdf}; {ocr}",
                "finds what your PDFs, boards, drawings" + (", images" if on else "") + " say, cited to the page",

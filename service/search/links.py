@@ -23,7 +23,7 @@ from urllib.parse import quote
 
 from vaultrag.ingest.errors import storage_error
 from vaultrag.ingest.index import Index
-from vaultrag.ingest.kinds import kind_of, page_of
+from vaultrag.ingest.kinds import kind_of, page_heading, page_of
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +65,10 @@ class NoteLinks:
             section = f"page={page}" if page is not None and kind_of(path) == "pdf" else ""
         return (f"obsidian://open?vault={quote(self.vault.name, safe='')}"
                 f"&file={quote(note + ('#' + section if section else ''), safe='')}")
+
+    def at_page(self, path: str, page: int | None) -> str:
+        """`obsidian(path)`, at `page` when there is one (a PDF's page, as a search result or a citation names it)."""
+        return self.obsidian(path, page_heading(page) if page else "")
 
     def web(self, path: str, breadcrumb: str = "") -> str:
         """An http link on the daemon (chat UIs make only those clickable) that redirects to `obsidian`, at the

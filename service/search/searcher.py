@@ -21,7 +21,6 @@ from vaultrag.config.settings import Settings
 from vaultrag.ingest.embedders import TextEmbedder, open_embedder
 from vaultrag.ingest.errors import EmbedderUnavailable
 from vaultrag.ingest.index import DataDir, Index
-from vaultrag.ingest.kinds import page_heading
 from vaultrag.ingest.store import Hit
 from vaultrag.service.search.active_index import ActiveIndex
 from vaultrag.service.search.attachments import linked_from
@@ -222,15 +221,15 @@ class Searcher:
             ordinal, reach = hit.metadata["ordinal"], self._options.neighbours
             parts = index.store.neighbours(hit.metadata["path"], list(range(max(ordinal - reach, 0), ordinal + reach + 1)))
             shown.update(part.id for part in parts)
-            texts[hit.id] = "\n\n".join(_body(part) for part in parts) or _body(hit)
+            texts[hit.id] = "\n\n".join(chunk_body(part) for part in parts) or chunk_body(hit)
         return texts
 
     def _result(self, index: Index, hit: Hit, score: float, found_by: list[str],
                 text: str | None = None) -> SearchResult:
         meta, page = hit.metadata, hit.metadata.get("page")
         return SearchResult(path=meta["path"], title=meta.get("title", ""), heading=meta.get("heading", ""),
-                            text=text or _body(hit), score=round(float(score), 4),
-                            obsidian_url=self.links.obsidian(meta["path"], page_heading(page) if page else ""),
+                            text=text or chunk_body(hit), score=round(float(score), 4),
+                            obsidian_url=self.links.at_page(meta["path"], page),
                             chunk_id=hit.id, tags=list(meta.get("tags") or []), found_by=found_by, page=page,
                             linked_from=linked_from(index, meta["path"]))
 
@@ -271,11 +270,13 @@ def results_json(results: list[SearchResult]) -> dict:
     return {"results": [asdict(r) for r in results]}
 
 
-def _body(hit: Hit) -> str:
-    """The chunk's text without its breadcrumb line (the result shows the heading separately)."""
+def chunk_body(hit: Hit) -> str:
+    """The chunk's text without its breadcrumb line (the result shows the heading separately): the heading, or for a
+    PDF titled by its file name the heading less that title, which is left out of the text (ingest.note_plan)."""
     heading = hit.metadata.get("heading", "")
-    text = hit.text.split("\n", 1)[1] if hit.text.startswith(heading + "\n") else hit.text
-    return text.strip()
+    first, newline, rest = hit.text.partition("\n")
+    crumb = newline and first in (heading, heading.removeprefix(hit.metadata.get("title", "") + " > "))
+    return (rest if crumb else hit.text).strip()
 
 
 def catalogued(model_id: str) -> EmbeddingModel | None:

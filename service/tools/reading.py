@@ -90,12 +90,12 @@ def note_text(content: str, title: str, heading: str | None, max_chars: int) -> 
         end = next((h.line for h in headings if h.line > found.line and h.level <= found.level), len(lines))
         text = "\n".join(lines[found.line:end])
     text = text.strip("\n")
-    cut, truncated = _capped(text, max_chars)
+    cut, truncated = capped(text, max_chars)
     return NoteText(properties, cut, " > ".join(found.path) if found else None,
                     [" > ".join(h.path) for h in headings], truncated, len(text))
 
 
-def _capped(text: str, max_chars: int) -> tuple[str, bool]:
+def capped(text: str, max_chars: int) -> tuple[str, bool]:
     """`text`, or its first `max_chars` characters (cut at a line end when one is near) and a marker."""
     if len(text) <= max_chars:
         return text, False

@@ -74,7 +74,9 @@ TOOLS = (
     ToolSpec("read_note", "Read a note",
              "Read one note of the user's vault: its properties (frontmatter) and its Markdown text, or only one "
              "section when a heading is given. Long notes are cut with a \"[truncated ...]\" marker: then read the "
-             "sections you need, listed in `headings`. Only notes in the index can be read.", ReadNoteInput),
+             "sections you need, listed in `headings`. A PDF reads as its text page by page (\"--- Page 3 ---\"; "
+             "heading \"Page 3\" reads one page), a Canvas board or Excalidraw drawing as its text. Only notes in "
+             "the index can be read.", ReadNoteInput),
     ToolSpec("related_notes", "Related notes",
              "The notes most like a given note, by the meaning of its text, plus the notes it links to and that "
              "link to it. Use it to explore around a note.", RelatedNotesInput),

@@ -9,11 +9,13 @@ from pydantic import ValidationError
 
 from vaultrag.config.settings import Settings
 from vaultrag.ingest.index import Index
+from vaultrag.ingest.kinds import kind_of, page_of
 from vaultrag.ingest.manifest import FileRecord
 from vaultrag.ingest.vault import NoteUnreadable, read_note
 from vaultrag.service.search.filters import make_filters
 from vaultrag.service.search.searcher import Searcher
 from vaultrag.service.tools import specs
+from vaultrag.service.tools.documents import PAGED, PARSED, indexed_pages, pages_text, parsed_text
 from vaultrag.service.tools.errors import BadToolInput, NoteNotFound, UnknownTool
 from vaultrag.service.tools.reading import note_text
 from vaultrag.service.tools.related import Related, related_notes
@@ -56,17 +58,24 @@ class VaultTools:
 
     def read_note(self, a: specs.ReadNoteInput) -> dict:
         record = self._searcher.read(lambda index: self._indexed(index, a.path))
-        try:
-            content, _ = read_note(self.vault, a.path, self._max_bytes)
-        except NoteUnreadable as exc:
-            raise NoteNotFound(f"note {a.path!r} cannot be read now: {exc.reason}") from None
-        note = note_text(content, record.title, a.heading, self._max_chars)
+        kind = kind_of(a.path)
+        if kind in PAGED:  # read as indexed: PDFium runs only in the parser child
+            pages = self._searcher.read(lambda index: indexed_pages(index, a.path, len(record.chunk_ids)))
+            note = pages_text(pages, a.heading, self._max_chars)
+        else:
+            try:
+                content, _ = read_note(self.vault, a.path, self._max_bytes)
+                note = (parsed_text(kind, a.path, content, record.title, a.heading, self._max_chars) if kind in PARSED
+                        else note_text(content, record.title, a.heading, self._max_chars))
+            except NoteUnreadable as exc:
+                raise NoteNotFound(f"note {a.path!r} cannot be read now: {exc.reason}") from None
         if note is None:
             raise NoteNotFound(f"note {a.path!r} has no heading {a.heading!r}; read it without `heading` to see "
                                "its headings")
+        link = self._searcher.links.at_page(a.path, page_of(note.heading or ""))  # a PDF's page read: opens there
         return {"path": a.path, "title": record.title, "properties": note.properties, "tags": record.tags,
                 "heading": note.heading, "text": note.text, "truncated": note.truncated, "chars": note.chars,
-                "headings": note.headings, "obsidian_url": self._searcher.links.obsidian(a.path)}
+                "headings": note.headings, "obsidian_url": link}
 
     def related_notes(self, a: specs.RelatedNotesInput) -> dict:
         def related(index: Index | None) -> tuple[list[Related], dict[str, str]]:

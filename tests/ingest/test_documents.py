@@ -8,7 +8,7 @@ import shutil
 
 import pytest
 
-from tests.pdf_files import corrupt_pdf, encrypt_pdf, make_pdf
+from tests.pdf_files import corrupt_pdf, encrypt_pdf, joined_pdf, make_pdf, memory_bomb_pdf, scanned_pdf
 from vaultrag.ingest.index import DataDir
 from vaultrag.ingest.ocr import ocr_version
 from vaultrag.ingest.parse_child import CRASH_HOOK
@@ -27,13 +27,14 @@ def pdfs(tmp_path_factory):
     folder = tmp_path_factory.mktemp("pdfs")
     report = make_pdf(folder / "report.pdf", PAGES, title="Harbour report")
     return {"report": report, "encrypted": encrypt_pdf(report, folder / "locked.pdf"),
-            "corrupt": corrupt_pdf(folder / "broken.pdf"), "blank": make_pdf(folder / "scan.pdf", ["", ""])}
+            "corrupt": corrupt_pdf(folder / "broken.pdf"), "blank": make_pdf(folder / "scan.pdf", ["", ""]),
+            "untitled": make_pdf(folder / "notes.pdf", PAGES)}
 
 
-def search(settings, embedder, query, k=3, filters=None):
+def search(settings, embedder, query, k=3, filters=None, mode=None):
     searcher = Searcher(settings, embedder)
     try:
-        return searcher.search(query, k, filters=filters)
+        return searcher.search(query, k, mode=mode, filters=filters)
     finally:
         searcher.close()
 
@@ -100,6 +101,26 @@ def test_a_moved_and_renamed_pdf_is_not_embedded_again(vault_with_pdf, embedder)
     assert {meta["path"] for _, _, meta in stored(settings)} == {"Reading.md", "Garden.md", "Papers/harbour-2024.pdf"}
 
 
+def test_a_pdf_titled_by_its_file_name_keeps_its_vectors_when_renamed_and_shows_the_new_name(
+        write_vault, settings_for, embedder, pdfs):
+    vault = write_vault({"Garden.md": "# Garden\nTomatoes need sun.\n"})
+    shutil.copy(pdfs["untitled"], vault / "harbour-notes.pdf")  # no metadata title: the file name is its title
+    settings = settings_for(vault, **{"vault.ocr": False})
+    sync_vault(settings, embedder=embedder)
+    (vault / "Archive").mkdir()
+    (vault / "harbour-notes.pdf").rename(vault / "Archive/fishing-log.pdf")
+    before = embedder.texts_embedded
+    summary = sync_vault(settings, embedder=embedder)
+    assert (summary.renamed, summary.deleted, summary.indexed) == (1, 0, 0)
+    assert embedder.texts_embedded == before  # the name is not in the embedded text: no vector redone
+    top = search(settings, embedder, "how many herring boats were in the harbour")[0]
+    assert (top.path, top.title, top.heading, top.page) == ("Archive/fishing-log.pdf", "fishing-log.pdf",
+                                                            "fishing-log.pdf > Page 2", 2)
+    assert top.text.startswith("The lighthouse keeper counted")  # no breadcrumb line left in the text shown
+    named = search(settings, embedder, "fishing-log", mode="bm25")  # words find the name
+    assert named and named[0].path == "Archive/fishing-log.pdf"
+
+
 def test_a_deleted_pdf_leaves_nothing(vault_with_pdf, embedder):
     vault, settings, _ = vault_with_pdf
     (vault / "Attachments/report.pdf").unlink()
@@ -126,6 +147,38 @@ def test_hostile_pdfs_are_failed_with_reasons_and_the_rest_is_indexed(write_vaul
     assert summary.kinds == {"note": 1, "pdf": 1}  # report.pdf, read by a new child after the crash
 
 
+def test_a_pdf_over_the_memory_budget_is_failed_and_the_sync_goes_on(write_vault, settings_for, embedder, pdfs):
+    vault = write_vault({"Note.md": "A note about the harbour.\n"})
+    memory_bomb_pdf(vault / "bomb.pdf")  # 20 KB, over a gigabyte to read
+    shutil.copy(pdfs["report"], vault / "report.pdf")  # read after the bomb, by a new child
+    summary = sync_vault(settings_for(vault, **{"vault.ocr": False, "vault.parse_memory_mb": 256}), embedder=embedder)
+    assert summary.failed == [{"path": "bomb.pdf", "reason": "needs more than the 256 MB memory budget of the parser; "
+                                                             "raise vault.parse_memory_mb to index it (the parser was "
+                                                             "stopped)"}]
+    assert summary.kinds == {"note": 1, "pdf": 1}
+
+
+@pytest.mark.skipif(ocr_version() is None, reason="the OCR extra is not installed (pip install 'vaultrag[ocr]')")
+def test_a_scanned_page_over_the_ocr_budget_is_skipped_and_the_rest_of_the_pdf_is_found(
+        write_vault, settings_for, embedder, tmp_path):
+    vault = write_vault({"Note.md": "A note.\n"})
+    parts = [make_pdf(tmp_path / "first.pdf", [PAGES[0]]), scanned_pdf(tmp_path / "scan.pdf", ["The harbour log"]),
+             make_pdf(tmp_path / "last.pdf", [PAGES[2]])]
+    joined_pdf(vault / "mixed.pdf", parts)
+    settings = settings_for(vault, **{"vault.ocr_page_timeout_s": 0.01})  # less than OCR takes to load
+    summary = sync_vault(settings, embedder=embedder)
+    assert not summary.failed and summary.kinds == {"note": 1, "pdf": 1}
+    top = search(settings, embedder, "opening hours of the public library")[0]
+    assert (top.path, top.page) == ("mixed.pdf", 3)
+    index = DataDir(settings.data_dir).open_active()
+    try:
+        assert index.manifest.record("mixed.pdf").warnings == [
+            "1 of 3 pages skipped: OCR took longer than vault.ocr_page_timeout_s on page 2; raise it to read them "
+            "(the PDF is read again when it changes)"]
+    finally:
+        index.close()
+
+
 def test_a_pdf_over_the_page_limit_is_skipped_and_says_which_setting(write_vault, settings_for, embedder, pdfs):
     vault = write_vault({"Note.md": "A note.\n"})
     shutil.copy(pdfs["report"], vault / "report.pdf")
@@ -139,8 +192,9 @@ BOARD = {"nodes": [
     {"id": "t", "type": "text", "x": 20, "y": 20, "width": 300, "height": 100,
      "text": "Replace the leaking faucet under the sink before the tiler comes. #home"},
     {"id": "f", "type": "file", "x": 400, "y": 20, "width": 300, "height": 100, "file": "Garden.md"},
-    {"id": "u", "type": "text", "x": 2000, "y": 0, "width": 300, "height": 100, "text": "Solar panels on the roof?"}],
-    "edges": []}
+    {"id": "u", "type": "text", "x": 2000, "y": 0, "width": 300, "height": 100, "text": "Solar panels on the roof?"},
+    {"id": "v", "type": "text", "x": 2000, "y": 300, "width": 300, "height": 100, "text": "Roof survey"}],
+    "edges": [{"id": "e", "fromNode": "v", "toNode": "u", "label": "decides whether we can install"}]}
 
 DRAWING = """---
 excalidraw-plugin: parsed
@@ -178,6 +232,8 @@ def test_canvas_cards_and_excalidraw_words_are_searchable_and_cite_their_file(wr
         assert "Garden" in index.manifest.record("Board.canvas").links  # the file card is a link
     finally:
         index.close()
+    edge = search(settings, embedder, "what decides whether we can install solar panels")[0]
+    assert edge.path == "Board.canvas" and "Roof survey → decides whether we can install → Solar panels" in edge.text
     drawing = search(settings, embedder, "where is the network switch")[0]
     assert drawing.path == "Sketch.excalidraw.md" and drawing.title == "Sketch"
     assert "Network switch in the attic" in drawing.text and "^a1b2c3" not in drawing.text

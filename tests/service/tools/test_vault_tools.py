@@ -1,13 +1,16 @@
 """The tools other agents call, over a real index (ChromaDB, MiniLM, the manifest): reading with headings and a size
-cap, related notes on a vault where the answer is known, tags, recent notes, writes confined to one folder."""
+cap (PDFs page by page, boards and drawings as their text), related notes on a vault where the answer is known, tags,
+recent notes, writes confined to one folder."""
 
 from __future__ import annotations
 
+import json
 import os
 import time
 
 import pytest
 
+from tests.pdf_files import make_pdf
 from vaultrag.ingest.pipeline import sync_vault
 from vaultrag.service.search.searcher import Searcher
 from vaultrag.service.tools.errors import (BadToolInput, NoteExists, NoteNotFound, UnknownTool, WriteRefused,
@@ -98,6 +101,55 @@ def test_read_note_is_capped_with_a_marker(write_vault, settings_for, embedder):
     body, marker = note["text"].rsplit("\n\n", 1)
     assert len(body) <= 5000 and body.endswith("budget.") and long_text.startswith(body)
     assert marker.startswith("[truncated: ") and "heading" in marker
+
+
+TIDES = ["Tide tables for the spring: high water at noon.",
+         "The ferry to the island leaves at seven fifteen every morning from pier four.",
+         "Opening hours of the harbour office, Monday to Friday."]
+BOARD = {"nodes": [
+    {"id": "g", "type": "group", "x": 0, "y": 0, "width": 1000, "height": 600, "label": "Kitchen"},
+    {"id": "t", "type": "text", "x": 20, "y": 20, "width": 300, "height": 100, "text": "Replace the leaking faucet."},
+    {"id": "f", "type": "file", "x": 400, "y": 20, "width": 300, "height": 100, "file": "Plans/Budget.md"}],
+    "edges": []}
+DRAWING = ("---\nexcalidraw-plugin: parsed\ntags: [network]\n---\n==⚠  Switch to EXCALIDRAW VIEW ⚠==\n\n"
+           "# Excalidraw Data\n\n## Text Elements\nNetwork switch in the attic ^a1b2c3\n\n%%\n## Drawing\n"
+           "```compressed-json\nN4KAkARALgngDg2sQBcSA0AQQYQLqQAcEAQ4GBgqZ3ASJ0w3BigD\n```\n%%\n")
+
+
+def test_read_note_gives_a_pdf_page_by_page_and_a_board_or_drawing_as_its_text(write_vault, settings_for, embedder):
+    vault = write_vault({"Board.canvas": json.dumps(BOARD), "Sketch.excalidraw.md": DRAWING})
+    make_pdf(vault / "Docs/tides.pdf", TIDES)
+    make_pdf(vault / "Docs/minutes.pdf", [" ".join(f"Item {n}: the budget for the harbour wall was discussed."
+                                                   for n in range(40))])
+    settings = settings_for(vault, **{"vault.ocr": False, "retrieval.reranker": "off"})
+    sync_vault(settings, embedder=embedder)
+    searcher = Searcher(settings, embedder)
+    try:
+        tools = VaultTools(settings, searcher)
+        pdf = tools.call("read_note", {"path": "Docs/tides.pdf"})
+        assert pdf["text"] == "\n\n".join(f"--- Page {n} ---\n{text}" for n, text in enumerate(TIDES, start=1))
+        assert pdf["headings"] == ["Page 1", "Page 2", "Page 3"] and pdf["title"] == "tides.pdf"
+        assert pdf["truncated"] is False and pdf["obsidian_url"].endswith("file=Docs%2Ftides.pdf")
+        # one page, named as a search result's breadcrumb names it; its link opens that page
+        page = tools.call("read_note", {"path": "Docs/tides.pdf", "heading": "tides.pdf > Page 2"})
+        assert (page["heading"], page["text"]) == ("Page 2", f"--- Page 2 ---\n{TIDES[1]}")
+        assert page["obsidian_url"].endswith("file=Docs%2Ftides.pdf%23page%3D2")
+        with pytest.raises(NoteNotFound, match="no heading 'Page 9'"):
+            tools.call("read_note", {"path": "Docs/tides.pdf", "heading": "Page 9"})
+        capped = VaultTools(settings_for(vault, **{"mcp.max_note_chars": 1000}), searcher).call(
+            "read_note", {"path": "Docs/minutes.pdf"})
+        body, marker = capped["text"].rsplit("\n\n", 1)
+        assert capped["truncated"] is True and capped["chars"] > 2000 and len(body) <= 1000
+        assert body.startswith("--- Page 1 ---\nItem 0: the budget") and marker.startswith("[truncated: ")
+
+        board = tools.call("read_note", {"path": "Board.canvas"})
+        assert board["text"] == "# Kitchen\nReplace the leaking faucet.\n\nPlans/Budget"  # a file card: the file it shows
+        assert board["headings"] == ["Kitchen"] and '"nodes"' not in board["text"]
+        drawing = tools.call("read_note", {"path": "Sketch.excalidraw.md"})
+        assert drawing["text"] == "Network switch in the attic" and drawing["properties"] == {
+            "excalidraw-plugin": "parsed", "tags": ["network"]}
+    finally:
+        searcher.close()
 
 
 def test_only_indexed_notes_can_be_read(tools_for):
