@@ -203,9 +203,11 @@ class VectorStore:
     def query(self, vector: np.ndarray, k: int, where: dict | None = None) -> list[Hit]:
         got = self._collection.query(query_embeddings=vector.reshape(1, -1), n_results=k, where=where,
                                      include=["documents", "metadatas", "distances"])
+        # A chunk deleted meanwhile (a rename, an edit) can still be found in the vector index while its record is
+        # gone: Chroma then gives None for its text and metadata, and it is left out.
         return [Hit(id=i, text=doc, metadata=meta, score=1.0 - dist)
                 for i, doc, meta, dist in zip(got["ids"][0], got["documents"][0], got["metadatas"][0],
-                                              got["distances"][0])]
+                                              got["distances"][0]) if doc is not None and meta is not None]
 
     def get(self, ids: list[str]) -> list[tuple[Hit, np.ndarray]]:
         """These chunks (score 0) with their vectors, in the order asked; ids not in the store are left out."""

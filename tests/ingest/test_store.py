@@ -59,3 +59,35 @@ def test_a_reader_never_recreates_a_collection_the_writer_dropped(tmp_path):
     assert "vaultrag-old" not in [c.name for c in client.get()[0].list_collections()]
     with pytest.raises(StoreUnavailable, match="no collection"):
         VectorStore(client, "vaultrag-never-built", "m", writer=False)
+
+
+def test_a_chunk_deleted_while_a_search_reads_it_is_left_out_of_the_hits(tmp_path):
+    """A rename deletes a note's old chunks while searches run; Chroma can find an id in its vector index whose record
+    is already gone, and used to hand back None for its text and metadata (seen as a 500 from /api/search in
+    bench/daemon_bench.py on a 5,000-note vault). The hits only ever hold chunks with their text and metadata."""
+    client = open_client("", tmp_path)
+    writer = VectorStore(client, "vaultrag-test", "m")
+    reader = VectorStore(client, "vaultrag-test", "m", writer=False)
+    items, vectors = chunks(2_000)  # enough that Chroma searches its HNSW graph, not only its brute-force buffer
+    writer.add(items, vectors)
+    moving, vector = items[0], vectors[:1]
+    stop, bad, searched = threading.Event(), [], [0]
+
+    def search():
+        while not stop.is_set():
+            for hit in reader.query(vector[0], 10):
+                if hit.text is None or hit.metadata is None:
+                    bad.append(hit.id)
+            searched[0] += 1
+
+    readers = [threading.Thread(target=search) for _ in range(2)]
+    for thread in readers:
+        thread.start()
+    for round_ in range(400):  # the note moves back and forth: old id deleted, new id added, same vector
+        old, new = f"m{round_}", f"m{round_ + 1}"
+        writer.add([StoredChunk(new, moving.text, moving.metadata)], vector)
+        writer.delete([old] if round_ else [moving.id])
+    stop.set()
+    for thread in readers:
+        thread.join()
+    assert searched[0] > 100 and not bad
