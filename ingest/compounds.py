@@ -91,9 +91,9 @@ class Vocabulary:
         return [term for term in found if _compound(term[:-len(word)])]
 
 
-def _splits(word: str, known: frozenset[str]) -> list[tuple[str, ...]]:
-    """Every way to write `word` as MAX_PARTS or fewer known terms (a modifier may end in a linking letter)."""
-    if len(word) < 2 * MIN_PART:
+def _splits(word: str, known: frozenset[str], parts: int = MAX_PARTS) -> list[tuple[str, ...]]:
+    """Every way to write `word` as `parts` or fewer known terms (a modifier may end in a linking letter)."""
+    if len(word) < 2 * MIN_PART or parts < 2:
         return []
     found = []
     for cut in range(MIN_PART, len(word) - MIN_PART + 1):
@@ -101,10 +101,8 @@ def _splits(word: str, known: frozenset[str]) -> list[tuple[str, ...]]:
         head = head if head in known else stem(head, "de")
         if head not in known:
             continue
-        for modifier in _modifiers(word[:cut], known):
-            found.append((modifier, head))
-        if MAX_PARTS > 2:
-            found += [(*parts, head) for parts in _splits(word[:cut], known) if len(parts) < MAX_PARTS]
+        found += [(modifier, head) for modifier in _modifiers(word[:cut], known)]
+        found += [(*first, head) for first in _splits(word[:cut], known, parts - 1)]
     return found
 
 
