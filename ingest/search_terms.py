@@ -11,8 +11,9 @@ Lao, Khmer, Myanmar) and Korean, whose particles stick to the word before them (
 overlapping character pairs, the usual way to search them without a dictionary: "東京都" gives "東京" and "京都", so
 a query for "京都" finds it. Latin words inside such text ("Python" in a Chinese note) are stemmed as English.
 
-German compounds are not split: the kept splitters are GPL-licensed (compound-split, with a 39 MB n-gram table to
-import) or need Python 3.12 (charsplit-fst); the embedding side finds "Fahrradschlauch" for "Schlauch" instead.
+German compounds are stored whole ("roggensauerteig"); a German query meets them through `ingest.compounds`,
+which looks for its words inside the index's compounds and splits its own, with the index's words as the dictionary
+(the kept splitters are GPL-licensed, compound-split, or need Python 3.12, charsplit-fst).
 """
 
 from __future__ import annotations
@@ -70,11 +71,12 @@ def terms(text: str, language: str = DEFAULT_LANGUAGE) -> list[str]:
 
 
 def _words(word: str, language: str) -> list[str]:
-    return [] if language == "en" and word in STOP_WORDS else [_stem(word, language)]
+    return [] if language == "en" and word in STOP_WORDS else [stem(word, language)]
 
 
 @lru_cache(maxsize=65536)
-def _stem(word: str, language: str) -> str:
+def stem(word: str, language: str) -> str:
+    """`word` (lower case) reduced to its stem by the Snowball stemmer of `language`, if there is one."""
     stemmer = _stemmer(language)
     return stemmer.stemWord(word) if stemmer is not None else word
 

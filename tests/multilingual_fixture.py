@@ -15,6 +15,7 @@ class Question:
     language: str
     text: str
     path: str  # the note that answers it
+    hard: bool = False  # worded with almost none of the note's words (a help page asked about in other words)
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,8 @@ def load(languages=LANGUAGES) -> Fixture:
         unrelated[language] = data["unrelated"]
         for note in data["note"]:
             notes[note["path"]] = note["text"] + "\n"
-            questions += [Question(language, text, note["path"]) for text in note["questions"]]
+            questions += [Question(language, text, note["path"]) for text in note.get("questions", [])]
+            questions += [Question(language, text, note["path"], hard=True) for text in note.get("hard", [])]
     return Fixture(notes, questions, unrelated)
 
 

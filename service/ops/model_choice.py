@@ -53,7 +53,7 @@ def resolve_models(settings: Settings, profile: HardwareProfile | None = None,
     codes = set(languages.main) if languages else set()
     found = f"vault languages: {languages.describe()}" if languages else "vault unknown: English assumed"
     if embedding == AUTO:
-        picked = _embedding(settings, profile, catalogue, codes)
+        picked = _embedding(settings, profile, catalogue, codes, languages.notes_total if languages else 0)
         embedding = picked.model
         choice = replace(choice, embedding_model=embedding, embedding_reason=_told("embedding model", picked, found))
     precision = settings.embedding.precision
@@ -90,9 +90,10 @@ def _ollama_models(settings: Settings) -> list[str]:
         return []
 
 
-def _embedding(settings: Settings, profile: HardwareProfile, catalogue: Catalogue, languages: set[str]) -> Choice:
+def _embedding(settings: Settings, profile: HardwareProfile, catalogue: Catalogue, languages: set[str],
+               notes: int) -> Choice:
     """The best embedding model, or the index's own while it still suits (it is on disk and fits)."""
-    picked = choose_embedding(profile, catalogue, languages, available=loadable_offline(catalogue))
+    picked = choose_embedding(profile, catalogue, languages, available=loadable_offline(catalogue), notes=notes)
     indexed = _indexed_model(settings)
     if indexed is None or indexed == picked.model:
         return picked

@@ -5,13 +5,16 @@ The profiles are machines people run vaultrag on; each test pins what `auto` pic
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from vaultrag.config.catalogue import MODELS_TOML, load_catalogue
 from vaultrag.config.errors import ConfigError
 from vaultrag.config.hardware import Gpu, HardwareProfile
-from vaultrag.config.selection import (CPU_MAX_WEIGHTS_GB, HEADROOM_MIN_GB, budget, choose_embedding, choose_llm,
-                              daemon_ram_gb, smaller_fit)
+from vaultrag.config.selection import (CHUNKS_PER_NOTE, CPU_MAX_WEIGHTS_GB, ENGLISH_MARGIN, HEADROOM_MIN_GB,
+                                       INDEX_BUDGET_MIN, budget, choose_embedding, choose_llm, daemon_ram_gb,
+                                       smaller_fit)
 
 CATALOGUE = load_catalogue()
 ENGLISH = {"en"}
@@ -146,3 +149,38 @@ def test_a_mistake_in_the_catalogue_names_the_entry(tmp_path):
     broken.write_text(MODELS_TOML.read_text().replace('quantization = "Q4_0"', 'quantisation = "Q4_0"'))
     with pytest.raises(ConfigError, match=r"mistral:7b: unknown keys \['quantisation'\]; missing keys \['quantiz"):
         load_catalogue(broken)
+
+
+def with_figures(scifact: dict[str, float], texts_per_s: dict[str, float]):
+    """The catalogue with other measured figures for the two models that need no download."""
+    models = tuple(replace(model, measured_scifact=scifact[model.id], measured_texts_per_s=texts_per_s[model.id])
+                   if model.id in scifact else model for model in CATALOGUE.embeddings)
+    return replace(CATALOGUE, embeddings=models)
+
+
+def test_an_english_vault_keeps_minilm_unless_e5_measures_better_by_the_margin_at_an_affordable_cost():
+    bundled = {MINILM, E5_SMALL}
+    close = with_figures({MINILM: 0.900, E5_SMALL: 0.900 + ENGLISH_MARGIN}, {MINILM: 8.0, E5_SMALL: 2.0})
+    kept = choose_embedding(LAPTOP_8GB, close, ENGLISH, available=bundled, notes=100)
+    assert kept.model == MINILM and f"a gain of +{ENGLISH_MARGIN:.3f} is not over the {ENGLISH_MARGIN}" in kept.reason
+    better = with_figures({MINILM: 0.900, E5_SMALL: 0.950}, {MINILM: 8.0, E5_SMALL: 2.0})
+    small = choose_embedding(LAPTOP_8GB, better, ENGLISH, available=bundled, notes=100)
+    assert small.model == E5_SMALL and "gains +0.050" in small.reason and "0.950 for multilingual-e5-small" in small.reason
+    affordable = int(INDEX_BUDGET_MIN * 60 * 2.0 / CHUNKS_PER_NOTE)  # notes e5 indexes within the budget
+    assert choose_embedding(LAPTOP_8GB, better, ENGLISH, available=bundled, notes=affordable).model == E5_SMALL
+    large = choose_embedding(LAPTOP_8GB, better, ENGLISH, available=bundled, notes=affordable + 100)
+    assert large.model == MINILM and f"{affordable + 100} notes on a CPU, over {INDEX_BUDGET_MIN} min" in large.reason
+    assert choose_embedding(PC_RTX3060, better, ENGLISH, available=bundled, notes=affordable + 100).model == E5_SMALL
+
+
+def test_the_measured_figures_give_the_reason_and_an_index_of_either_model_is_kept():
+    bundled = {MINILM, E5_SMALL}
+    english = choose_embedding(LAPTOP_8GB, CATALOGUE, ENGLISH, available=bundled, notes=500)
+    assert "Measured: hybrid nDCG@10 on a SciFact train subset" in english.reason
+    assert "bench/embed_bench.py" in english.reason
+    spanish = choose_embedding(LAPTOP_8GB, CATALOGUE, SPANISH, available=bundled, notes=500)
+    assert spanish.model == E5_SMALL and "on an 8-language test vault" in spanish.reason
+    assert "bench/multilingual_bench.py" in spanish.reason
+    for model in (MINILM, E5_SMALL):  # what model_choice asks to keep an index's model (no rebuild)
+        assert choose_embedding(LAPTOP_8GB, CATALOGUE, ENGLISH, available={model}, notes=50_000).model == model
+    assert all(CATALOGUE.embedding(model).measured for model in bundled)
