@@ -1,0 +1,95 @@
+"""How score fusion normalises each list, chosen by 5-fold cross-validation on a BEIR train split (as fusion_cv.py
+chooses the method and weights), so a change of normalisation ships only if it holds on queries it was not chosen on.
+
+    vaultrag eval beir ../shared/data/scifact --split train --work /tmp/scifact   # index once (a while)
+    python bench/normalisation_cv.py ../shared/data/scifact --work /tmp/scifact
+
+Normalisations of each list's scores before the weighted sum (`service.search.fusion`'s "scores" method):
+- minmax: (score - lowest) / (highest - lowest) over the list (the default);
+- max: score / highest, the theoretical minimum 0 in place of the list's lowest ("TM2C2" in Bruch et al., "An
+  Analysis of Fusion Functions for Hybrid Retrieval", 2023);
+- z: (score - mean) / standard deviation over the list.
+Each with the BM25 list weighted 0.5 to 1.5. Prints nDCG@10 on all queries and per fold for every candidate, then
+the candidate chosen on four folds and its score on the fifth, against the default.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from fusion_cv import FOLDS, captured_lists, ndcg_per_query  # noqa: E402
+from vaultrag.config.settings import load_settings  # noqa: E402
+from vaultrag.service.ops.beir_eval import load_beir, write_notes  # noqa: E402
+from vaultrag.service.search import fusion  # noqa: E402
+
+WEIGHTS = (0.5, 0.75, 1.0, 1.25, 1.5)
+DEFAULT = ("minmax", 1.0)
+
+
+def normalised(kind: str, scores: list[float]):
+    """The function `kind` applies to each score of a list holding `scores`."""
+    high, low = max(scores), min(scores)
+    if kind == "max":
+        return lambda s: s / high if high > 0 else 1.0
+    if kind == "z":
+        mean, spread = statistics.mean(scores), statistics.pstdev(scores) or 1.0
+        return lambda s: (s - mean) / spread
+    return lambda s: (s - low) / (high - low) if high > low else 1.0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("path", type=Path)
+    parser.add_argument("--work", type=Path, required=True, help="the --work folder `vaultrag eval beir` indexed")
+    parser.add_argument("--split", default="train")
+    args = parser.parse_args()
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    dataset = load_beir(args.path, args.split)
+    paths = write_notes(dataset, args.work / "notes")
+    settings = load_settings(overrides={"vault.path": str(args.work / "notes"), "data.dir": str(args.work / "data"),
+                                        "retrieval.reranker": "off"}, environ={})
+    captured = captured_lists(settings, dataset)
+    real = fusion._contributions
+    table = {}
+    try:
+        for kind in ("minmax", "max", "z"):
+            def contributions(ranked, weight, method, kind=kind):
+                if method == "rrf" or not ranked:
+                    return real(ranked, weight, method)
+                scale = normalised(kind, [score for _, score in ranked])
+                return [(item, weight * scale(score)) for item, score in ranked]
+
+            fusion._contributions = contributions  # read by fuse_by_note at call time
+            for weight in WEIGHTS:
+                table[(kind, weight)] = ndcg_per_query(captured, paths, dataset.qrels, ("scores", weight, fusion.RRF_K))
+    finally:
+        fusion._contributions = real
+    ids = sorted(captured)
+    random.Random(17).shuffle(ids)
+    folds = [ids[n::FOLDS] for n in range(FOLDS)]
+    mean = lambda candidate, queries: statistics.mean(table[candidate][q] for q in queries)  # noqa: E731
+    print(f"{len(ids)} queries, {FOLDS} folds; nDCG@10\n\n| normalisation | BM25 weight | all | "
+          + " | ".join(f"fold {n + 1}" for n in range(FOLDS)) + " |\n|---|---|---|" + "---|" * FOLDS)
+    for (kind, weight) in table:
+        print(f"| {kind} | {weight:g} | {mean((kind, weight), ids):.4f} | "
+              + " | ".join(f"{mean((kind, weight), fold):.4f}" for fold in folds) + " |")
+    held, default = [], []
+    print("\n| fold | chosen on the other folds | held-out | default held-out |\n|---|---|---|---|")
+    for n, fold in enumerate(folds):
+        train = [q for q in ids if q not in set(fold)]
+        chosen = max(table, key=lambda candidate: mean(candidate, train))
+        held.append(mean(chosen, fold))
+        default.append(mean(DEFAULT, fold))
+        print(f"| {n + 1} | {chosen[0]} x{chosen[1]:g} | {held[-1]:.4f} | {default[-1]:.4f} |")
+    print(f"| mean | | {statistics.mean(held):.4f} | {statistics.mean(default):.4f} |")
+
+
+if __name__ == "__main__":
+    main()
