@@ -56,6 +56,28 @@ def captured_lists(settings, dataset) -> dict[str, tuple[list, dict]]:
     return captured
 
 
+def searched_from_arguments(doc: str):
+    """What `searched` gives for the command line's dataset, --work folder, --split and --model."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    parser.add_argument("path", type=Path)
+    parser.add_argument("--work", type=Path, required=True, help="the --work folder `vaultrag eval beir` indexed")
+    parser.add_argument("--split", default="train")
+    parser.add_argument("--model", default="sentence-transformers/all-MiniLM-L6-v2")
+    args = parser.parse_args()
+    return searched(args.path, args.work, args.split, args.model)
+
+
+def searched(path: Path, work: Path, split: str, model: str):
+    """The dataset, its note paths, and every judged query's captured lists, searched in the index `vaultrag eval
+    beir --work` built."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    dataset = load_beir(path, split)
+    paths = write_notes(dataset, work / "notes")
+    settings = load_settings(overrides={"vault.path": str(work / "notes"), "data.dir": str(work / "data"),
+                                        "embedding.model": model, "retrieval.reranker": "off"}, environ={})
+    return dataset, paths, captured_lists(settings, dataset)
+
+
 def candidates() -> list[tuple[str, float, int]]:
     return ([("scores", w, fusion.RRF_K) for w in BM25_WEIGHTS] +
             [("rrf", w, k) for w in BM25_WEIGHTS for k in RRF_KS])
@@ -80,18 +102,7 @@ def describe(candidate) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("path", type=Path)
-    parser.add_argument("--work", type=Path, required=True, help="the --work folder `vaultrag eval beir` indexed")
-    parser.add_argument("--split", default="train")
-    parser.add_argument("--model", default="sentence-transformers/all-MiniLM-L6-v2")
-    args = parser.parse_args()
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    dataset = load_beir(args.path, args.split)
-    paths = write_notes(dataset, args.work / "notes")
-    settings = load_settings(overrides={"vault.path": str(args.work / "notes"), "data.dir": str(args.work / "data"),
-                                        "embedding.model": args.model, "retrieval.reranker": "off"}, environ={})
-    captured = captured_lists(settings, dataset)
+    dataset, paths, captured = searched_from_arguments(__doc__)
     table = {candidate: ndcg_per_query(captured, paths, dataset.qrels, candidate) for candidate in candidates()}
     ids = sorted(captured)
     random.Random(17).shuffle(ids)

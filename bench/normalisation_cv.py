@@ -15,8 +15,6 @@ the candidate chosen on four folds and its score on the fifth, against the defau
 
 from __future__ import annotations
 
-import argparse
-import os
 import random
 import statistics
 import sys
@@ -24,9 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from fusion_cv import FOLDS, captured_lists, ndcg_per_query  # noqa: E402
-from vaultrag.config.settings import load_settings  # noqa: E402
-from vaultrag.service.ops.beir_eval import load_beir, write_notes  # noqa: E402
+from fusion_cv import FOLDS, ndcg_per_query, searched_from_arguments  # noqa: E402
 from vaultrag.service.search import fusion  # noqa: E402
 
 WEIGHTS = (0.5, 0.75, 1.0, 1.25, 1.5)
@@ -45,17 +41,7 @@ def normalised(kind: str, scores: list[float]):
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("path", type=Path)
-    parser.add_argument("--work", type=Path, required=True, help="the --work folder `vaultrag eval beir` indexed")
-    parser.add_argument("--split", default="train")
-    args = parser.parse_args()
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    dataset = load_beir(args.path, args.split)
-    paths = write_notes(dataset, args.work / "notes")
-    settings = load_settings(overrides={"vault.path": str(args.work / "notes"), "data.dir": str(args.work / "data"),
-                                        "retrieval.reranker": "off"}, environ={})
-    captured = captured_lists(settings, dataset)
+    dataset, paths, captured = searched_from_arguments(__doc__)
     real = fusion._contributions
     table = {}
     try:
