@@ -69,6 +69,8 @@ class VaultIndexer:
                 log.info("embedding model changed to %s: building a new index; the current one serves until it is "
                          "complete", self.model.model_id)
             self._index = self.data.open_index(name, self.model.model_id)
+            if previous is None:  # the first index: searchable as it grows, not only once whole
+                self.data.set_active(name)
         except BaseException:
             self._lock.__exit__(None, None, None)
             raise
@@ -104,8 +106,6 @@ class VaultIndexer:
         """One sync: of the whole vault, or only of `paths` (a watcher batch; see Syncer.run)."""
         if self._options is None:
             self._options = sync_options(self._settings, self.model.max_seq_length, self.model.tokens.special_tokens)
-        if self.data.active_name() is None:  # the first index: searchable as it grows, not only once whole
-            self.data.set_active(self.index.name)
         with self.data.guard():  # a full or read-only data dir is said as such, naming it
             summary = Syncer(self.vault, self.index, self.model, self.embedder, self._options).run(progress, stop,
                                                                                                   paths)
