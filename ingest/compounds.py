@@ -12,9 +12,13 @@ question says "Fahrradschlauch" where the note says "Schlauch". For each German 
   whose parts' chunk counts have the highest geometric mean (Koehn and Knight, "Empirical Methods for Compound
   Splitting", 2003), and only when that mean is higher than the word's own count.
 
-Nothing is stored (LEXICAL_VERSION is unchanged): the index's terms are read once into memory and read again only
-after the database changed (SQLite's `data_version` and the connection's own change count), so a query costs set
-look-ups and one `fts5vocab` query for the chunk counts of a few terms.
+The dictionary is the table `lexical_terms`: every term of at least MIN_PART letters the index has held, in the order
+first written (the writer adds a note's new terms as it puts the note; an index made before it existed fills it once
+from FTS5's own vocabulary). Each connection reads the table once into memory and, after the database changed
+(SQLite's `data_version` and the connection's own change count), only the rows added since, so a search after a save
+costs one indexed read of a few new terms, not the whole vocabulary again. A term whose notes were all deleted stays
+in the table but holds no chunk, and is never searched: a query costs set look-ups and one `fts5vocab` query for the
+chunk counts of a few terms (LEXICAL_VERSION is unchanged).
 """
 
 from __future__ import annotations
@@ -47,9 +51,27 @@ class Vocabulary:
         self._db = db
         self._lock = threading.Lock()
         self._key: tuple[int, int] | None = None
+        self._read_up_to = 0  # the last row of lexical_terms in memory
         self._terms: frozenset[str] = frozenset()
         self._reversed: list[str] = []
         db.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.lexical_vocab USING fts5vocab(main, lexical, 'row')")
+        if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'lexical_terms'").fetchone() is None:
+            self._create_dictionary()
+
+    def _create_dictionary(self) -> None:
+        """The table, filled from FTS5's terms: empty for a new index, everything for one made before the table."""
+        own = not self._db.in_transaction  # all or nothing, whoever opens the index first
+        if own:
+            self._db.execute("BEGIN IMMEDIATE")
+        self._db.execute("CREATE TABLE IF NOT EXISTS lexical_terms (term TEXT NOT NULL UNIQUE)")
+        self.add(term for (term,) in self._db.execute("SELECT term FROM temp.lexical_vocab"))
+        if own:
+            self._db.execute("COMMIT")
+
+    def add(self, terms) -> None:
+        """Record `terms` of a note being written (in the caller's transaction); those already known are skipped."""
+        self._db.executemany("INSERT OR IGNORE INTO lexical_terms (term) VALUES (?)",
+                             [(t,) for t in set(terms) if _dictionary_word(t)])
 
     def extra_terms(self, words: list[str], language: str) -> list[str]:
         """Index terms to search besides `words` (stems of a query in `language`): their compounds and parts."""
@@ -60,12 +82,13 @@ class Vocabulary:
         splits = {word: _splits(word, self._terms) or _lone_head(word, self._terms) for word in words}
         counts = self.chunk_counts({*words, *(t for found in heads for t in found),
                                     *(part for options in splits.values() for parts in options for part in parts)})
-        extra = [t for found in heads for t in sorted(found, key=lambda t: (-counts.get(t, 0), t))[:MAX_HEADS]]
+        held = lambda term: counts.get(term, 0) > 0  # noqa: E731 (a term whose notes are gone is not)
+        extra = [t for found in heads for t in sorted(filter(held, found), key=lambda t: (-counts[t], t))[:MAX_HEADS]]
         for word, options in splits.items():
             best = max(options, key=lambda parts: (_mean(parts, counts), -len(parts)), default=())
             if best and _mean(best, counts) > counts.get(word, 0):
                 extra += best
-        return [term for term in dict.fromkeys(extra) if term not in words]
+        return [term for term in dict.fromkeys(extra) if term not in words and held(term)]
 
     def chunk_counts(self, terms: set[str]) -> dict[str, int]:
         """How many chunks hold each of `terms` (those the index holds)."""
@@ -75,13 +98,23 @@ class Vocabulary:
                                      "(SELECT value FROM json_each(?))", (json.dumps(sorted(terms)),)))
 
     def _refresh(self) -> None:
-        key = (self._db.execute("PRAGMA data_version").fetchone()[0], self._db.total_changes)
-        if key == self._key:
-            return
         with self._lock:
-            terms = frozenset(t for (t,) in self._db.execute("SELECT term FROM temp.lexical_vocab")
-                              if len(t) >= MIN_PART and t.isalpha())
-            self._terms, self._reversed, self._key = terms, sorted(t[::-1] for t in terms), key
+            key = (self._db.execute("PRAGMA data_version").fetchone()[0], self._db.total_changes)
+            if key == self._key:
+                return
+            rows = self._db.execute("SELECT rowid, term FROM lexical_terms WHERE rowid > ? ORDER BY rowid",
+                                    (self._read_up_to,)).fetchall()
+            new = [term for _, term in rows if term not in self._terms]
+            if new:  # new objects, not changed ones: a search in another thread may be reading the old
+                reversed_terms = list(self._reversed)
+                if len(new) > len(reversed_terms) // 8:  # many (the first read): sorting is quicker than inserting
+                    reversed_terms = sorted([*reversed_terms, *(t[::-1] for t in new)])
+                else:
+                    for term in new:
+                        bisect.insort(reversed_terms, term[::-1])
+                self._terms, self._reversed = self._terms | set(new), reversed_terms
+                self._read_up_to = rows[-1][0]
+            self._key = key
 
     def _ending_with(self, word: str) -> list[str]:
         tail = word[::-1]
@@ -89,6 +122,11 @@ class Vocabulary:
         end = bisect.bisect_left(self._reversed, tail + "\U0010ffff", start)
         found = (t[::-1] for t in self._reversed[start:end])
         return [term for term in found if _compound(term[:-len(word)])]
+
+
+def _dictionary_word(term: str) -> bool:
+    """Whether an index term can be a compound or one of its parts (numbers, codes and short words cannot)."""
+    return len(term) >= MIN_PART and term.isalpha()
 
 
 def _splits(word: str, known: frozenset[str], parts: int = MAX_PARTS) -> list[tuple[str, ...]]:

@@ -75,19 +75,23 @@ class LexicalIndex:
         """Replace the note's rows: `names` are its title and aliases, `chunks` (chunk id, text) pairs."""
         self.delete(path)
         note_language = language_of("\n".join(text for _, text in chunks)[:NOTE_SAMPLE_CHARS], DEFAULT_LANGUAGE)
-        name_terms = " ".join(t for name in names for t in terms(name, note_language))
+        name_terms = [t for name in names for t in terms(name, note_language)]
+        written = set(name_terms)
         for chunk_id, text in chunks:
             language = language_of(text, note_language)
+            body_terms = terms(text, language)
+            written.update(body_terms)
             rowid = self._db.execute("INSERT INTO lexical_chunks (chunk_id, path, language) VALUES (?, ?, ?)",
                                      (chunk_id, path, language)).lastrowid
             self._db.execute("INSERT INTO lexical (rowid, names, body) VALUES (?, ?, ?)",
-                             (rowid, name_terms, " ".join(terms(text, language))))
+                             (rowid, " ".join(name_terms), " ".join(body_terms)))
             self._db.execute("INSERT INTO lexical_languages VALUES (?, 1) "
                              "ON CONFLICT (language) DO UPDATE SET chunks = chunks + 1", (language,))
         self._db.executemany("INSERT INTO note_names (path, name, key) VALUES (?, ?, ?)",
                              [(path, name_key(name), " ".join(terms(nfc(name), note_language)))
                               for name in dict.fromkeys(names) if name])
         self._db.execute("INSERT INTO note_names (path, name, key) VALUES (?, ?, '')", (path, name_key(path),))
+        self.vocabulary.add(written)
 
     def delete(self, path: str) -> None:
         self._db.execute("UPDATE lexical_languages SET chunks = chunks - (SELECT count(*) FROM lexical_chunks c "

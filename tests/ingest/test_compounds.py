@@ -62,3 +62,32 @@ def test_words_written_after_a_search_are_in_the_dictionary(lexical):
     assert set(lexical.vocabulary.extra_terms(["sauerteig"], "de")) == {"roggensauerteig", "weizensauerteig"}
     lexical.delete("Weizen.md")
     assert lexical.vocabulary.extra_terms(["sauerteig"], "de") == ["roggensauerteig"]
+
+
+def test_a_search_on_another_connection_finds_compounds_saved_after_it(tmp_path):
+    """The daemon's searcher reads the index the writer changes through a connection of its own."""
+    writer_db = sqlite3.connect(tmp_path / "index.sqlite", isolation_level=None)
+    reader_db = sqlite3.connect(tmp_path / "index.sqlite", isolation_level=None)
+    writer, reader = LexicalIndex(writer_db), LexicalIndex(reader_db)
+    writer.put("Brot.md", [], [("Brot.md", NOTES["Brot.md"])])
+    assert reader.vocabulary.extra_terms(["sauerteig"], "de") == ["roggensauerteig"]
+    writer.put("Weizen.md", [], [("Weizen.md", "Der Weizensauerteig braucht mehr Wasser als der aus Roggen.")])
+    assert set(reader.vocabulary.extra_terms(["sauerteig"], "de")) == {"roggensauerteig", "weizensauerteig"}
+    writer.delete("Brot.md")
+    assert reader.vocabulary.extra_terms(["sauerteig"], "de") == ["weizensauerteig"]
+    writer_db.close()
+    reader_db.close()
+
+
+def test_an_index_written_before_the_dictionary_table_gets_it_from_its_own_terms(tmp_path):
+    db = sqlite3.connect(tmp_path / "index.sqlite", isolation_level=None)
+    old = LexicalIndex(db)
+    for path, text in NOTES.items():
+        old.put(path, [], [(path, text)])
+    db.execute("DROP TABLE lexical_terms")  # as an index made by an earlier vaultrag has it
+    db.close()
+    db = sqlite3.connect(tmp_path / "index.sqlite", isolation_level=None)
+    upgraded = LexicalIndex(db)
+    assert upgraded.vocabulary.extra_terms(["sauerteig"], "de") == ["roggensauerteig"]
+    assert upgraded.vocabulary.extra_terms(["handybild"], "de") == ["handy", "bild"]
+    db.close()
