@@ -15,6 +15,7 @@ from __future__ import annotations
 import httpx
 
 from vaultrag.config.errors import ConfigError
+from vaultrag.config.openai_errors import error_message
 from vaultrag.ingest.errors import ModelUnavailable
 from vaultrag.ingest.remote_embedding import RemoteEmbedder, RemoteFiles, TooLong, Unanswered
 
@@ -51,7 +52,7 @@ class OpenAIEmbedder(RemoteEmbedder):
             raise self._unanswered(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__) from None
         if response.status_code in _RETRIED:
             raise self._unanswered(f"HTTP {response.status_code}")
-        message = _message(response)
+        message = error_message(response)
         if response.status_code == 404 and "model" in message.lower():
             raise ModelUnavailable(f"{self.where} does not serve the embedding model {self.model!r}: {message}")
         if response.status_code in (400, 413) and ("context" in message.lower() or "too long" in message.lower()
@@ -69,12 +70,3 @@ class OpenAIEmbedder(RemoteEmbedder):
     def _unanswered(self, reason: str) -> Unanswered:
         return Unanswered(f"{self.where} is not answering ({reason}, {self.retries + 1} tries); indexing pauses and "
                           "resumes by itself", reason)
-
-
-def _message(response: httpx.Response) -> str:
-    """The error message of an OpenAI-style error body, else the start of the body."""
-    try:
-        error = response.json().get("error")
-        return str(error.get("message") if isinstance(error, dict) else error)
-    except (ValueError, AttributeError):
-        return response.text[:200]

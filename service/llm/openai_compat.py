@@ -15,6 +15,7 @@ from typing import Generator
 import httpx
 from httpx_sse import SSEError, connect_sse
 
+from vaultrag.config.openai_errors import error_message
 from vaultrag.service.llm.base import ChatOptions, Inventory, LLMError, LLMUnavailable, ModelInfo, ModelNotFound, Usage
 
 START_HINT = "start the server (LM Studio, `llama-server`, `vllm serve`, `ollama serve`) or fix llm.base_url"
@@ -55,7 +56,7 @@ class OpenAIBackend:
                         break
                     chunk = event.json()
                     if chunk.get("error"):
-                        raise LLMError(f"{self.url} failed mid-reply: {_message(chunk)}")
+                        raise LLMError(f"{self.url} failed mid-reply: {error_message(chunk)}")
                     if chunk.get("usage"):
                         usage = Usage(chunk["usage"].get("prompt_tokens") or 0,
                                       chunk["usage"].get("completion_tokens") or 0)
@@ -101,7 +102,7 @@ class OpenAIBackend:
 
     def _status_error(self, response: httpx.Response, model: str) -> LLMError:
         """The LLMError for an HTTP error answer."""
-        message = _message(response)
+        message = error_message(response)
         if response.status_code == 404 and model and model in message:
             return ModelNotFound(f"The server at {self.url} has no model {model!r}: load or download it there "
                                  f"(for Ollama's /v1: `ollama pull {model}`), or set llm.model to one listed at "
@@ -122,15 +123,3 @@ class OpenAIBackend:
                                   "it may be overloaded; try again, or a smaller model")
         return LLMUnavailable(f"The LLM server at {self.url} went away in the middle of a reply "
                               f"({type(exc).__name__}); if it stopped or crashed, {START_HINT}")
-
-
-def _message(source: httpx.Response | dict) -> str:
-    """The error message in an OpenAI-style error body (or the start of the raw text), without the request."""
-    try:
-        body = source.json() if isinstance(source, httpx.Response) else source
-    except ValueError:
-        return source.text[:300]
-    error = body.get("error", body) if isinstance(body, dict) else body
-    if isinstance(error, dict):
-        error = error.get("message", error)
-    return str(error)[:300]
