@@ -18,8 +18,6 @@ does; dense lists here are exact (every chunk vector scored), HNSW's are approxi
 from __future__ import annotations
 
 import argparse
-import random
-import statistics
 import sys
 from pathlib import Path
 
@@ -27,7 +25,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from fusion_cv import FOLDS, searched  # noqa: E402
+from fusion_cv import print_cross_validated, searched  # noqa: E402
 from vaultrag.config.settings import load_settings  # noqa: E402
 from vaultrag.service.ops.beir_eval import score_rankings  # noqa: E402
 from vaultrag.service.search import fusion  # noqa: E402
@@ -112,21 +110,7 @@ def main() -> None:
             order = fusion.cap_per_note(fused(make(q, captured_lists)), path_of.__getitem__, 1)[:POOL]
             ranking = [paths[path_of[i]] for i in order if path_of[i] in paths]
             table[name][q] = score_rankings({q: ranking}, {q: dataset.qrels[q]})["ndcg_10"]
-    ids = sorted(captured)
-    random.Random(17).shuffle(ids)
-    folds = [ids[n::FOLDS] for n in range(FOLDS)]
-    mean = lambda name, queries: statistics.mean(table[name][q] for q in queries)  # noqa: E731
-    print(f"{len(ids)} queries, {FOLDS} folds; nDCG@10\n\n| variant | all | "
-          + " | ".join(f"fold {n + 1}" for n in range(FOLDS)) + " |\n|---|---|" + "---|" * FOLDS)
-    for name in table:
-        print(f"| {name} | {mean(name, ids):.4f} | " + " | ".join(f"{mean(name, fold):.4f}" for fold in folds) + " |")
-    held = []
-    print("\n| fold | chosen on the other folds | held-out | default held-out |\n|---|---|---|---|")
-    for n, fold in enumerate(folds):
-        chosen = max(table, key=lambda name: mean(name, [q for q in ids if q not in set(fold)]))
-        held.append((mean(chosen, fold), mean("default", fold)))
-        print(f"| {n + 1} | {chosen} | {held[-1][0]:.4f} | {held[-1][1]:.4f} |")
-    print(f"| mean | | {statistics.mean(h for h, _ in held):.4f} | {statistics.mean(d for _, d in held):.4f} |")
+    print_cross_validated(table, "default", "variant", str)
 
 
 if __name__ == "__main__":

@@ -96,6 +96,29 @@ def ndcg_per_query(captured, paths, qrels, candidate) -> dict[str, float]:
     return scores
 
 
+def print_cross_validated(table: dict, default, columns: str, cells) -> None:
+    """`table` (candidate -> query id -> nDCG@10) per fold, then the candidate chosen on the other folds and its
+    held-out score against `default`'s; `columns` heads the candidate's cells, `cells(candidate)` fills them."""
+    ids = sorted(table[default])
+    random.Random(17).shuffle(ids)
+    folds = [ids[n::FOLDS] for n in range(FOLDS)]
+    mean = lambda candidate, queries: statistics.mean(table[candidate][q] for q in queries)  # noqa: E731
+    width = columns.count("|") + 1
+    print(f"{len(ids)} queries, {FOLDS} folds; nDCG@10\n\n| {columns} | all | "
+          + " | ".join(f"fold {n + 1}" for n in range(FOLDS)) + " |\n|" + "---|" * (width + 1 + FOLDS))
+    for candidate in table:
+        print(f"| {cells(candidate)} | {mean(candidate, ids):.4f} | "
+              + " | ".join(f"{mean(candidate, fold):.4f}" for fold in folds) + " |")
+    held, kept = [], []
+    print("\n| fold | chosen on the other folds | held-out | default held-out |\n|---|---|---|---|")
+    for n, fold in enumerate(folds):
+        chosen = max(table, key=lambda candidate: mean(candidate, [q for q in ids if q not in set(fold)]))
+        held.append(mean(chosen, fold))
+        kept.append(mean(default, fold))
+        print(f"| {n + 1} | {cells(chosen).replace(' | ', ', ')} | {held[-1]:.4f} | {kept[-1]:.4f} |")
+    print(f"| mean | | {statistics.mean(held):.4f} | {statistics.mean(kept):.4f} |")
+
+
 def describe(candidate) -> str:
     method, weight, k = candidate
     return f"{method} bm25 x{weight:g}" + (f" k={k}" if method == "rrf" else "")

@@ -15,14 +15,13 @@ the candidate chosen on four folds and its score on the fifth, against the defau
 
 from __future__ import annotations
 
-import random
 import statistics
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from fusion_cv import FOLDS, ndcg_per_query, searched_from_arguments  # noqa: E402
+from fusion_cv import ndcg_per_query, print_cross_validated, searched_from_arguments  # noqa: E402
 from vaultrag.service.search import fusion  # noqa: E402
 
 WEIGHTS = (0.5, 0.75, 1.0, 1.25, 1.5)
@@ -57,24 +56,7 @@ def main() -> None:
                 table[(kind, weight)] = ndcg_per_query(captured, paths, dataset.qrels, ("scores", weight, fusion.RRF_K))
     finally:
         fusion._contributions = real
-    ids = sorted(captured)
-    random.Random(17).shuffle(ids)
-    folds = [ids[n::FOLDS] for n in range(FOLDS)]
-    mean = lambda candidate, queries: statistics.mean(table[candidate][q] for q in queries)  # noqa: E731
-    print(f"{len(ids)} queries, {FOLDS} folds; nDCG@10\n\n| normalisation | BM25 weight | all | "
-          + " | ".join(f"fold {n + 1}" for n in range(FOLDS)) + " |\n|---|---|---|" + "---|" * FOLDS)
-    for (kind, weight) in table:
-        print(f"| {kind} | {weight:g} | {mean((kind, weight), ids):.4f} | "
-              + " | ".join(f"{mean((kind, weight), fold):.4f}" for fold in folds) + " |")
-    held, default = [], []
-    print("\n| fold | chosen on the other folds | held-out | default held-out |\n|---|---|---|---|")
-    for n, fold in enumerate(folds):
-        train = [q for q in ids if q not in set(fold)]
-        chosen = max(table, key=lambda candidate: mean(candidate, train))
-        held.append(mean(chosen, fold))
-        default.append(mean(DEFAULT, fold))
-        print(f"| {n + 1} | {chosen[0]} x{chosen[1]:g} | {held[-1]:.4f} | {default[-1]:.4f} |")
-    print(f"| mean | | {statistics.mean(held):.4f} | {statistics.mean(default):.4f} |")
+    print_cross_validated(table, DEFAULT, "normalisation | BM25 weight", lambda c: f"{c[0]} | {c[1]:g}")
 
 
 if __name__ == "__main__":
