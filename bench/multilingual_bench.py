@@ -43,11 +43,11 @@ from vaultrag.ingest import compounds, onnx_embedder  # noqa: E402
 from vaultrag.ingest.embedder import BUNDLED_MODEL  # noqa: E402
 from vaultrag.ingest.embedders import open_embedder  # noqa: E402
 from vaultrag.ingest.pipeline import sync_vault  # noqa: E402
-from vaultrag.service.search import searcher as searcher_module  # noqa: E402
 from vaultrag.service.search.filters import Filters  # noqa: E402
 from vaultrag.service.search.fusion import reciprocal_rank_fusion  # noqa: E402
 from vaultrag.service.search.searcher import Searcher  # noqa: E402
 from tests import multilingual_fixture  # noqa: E402
+from fusion_cv import bm25_weight  # noqa: E402
 
 CPU = Settings.model_validate({"embedding": {"device": "cpu"}})  # the models run on the CPU here
 
@@ -214,19 +214,15 @@ def bench_multilingual(name: str, fixture, vault: Path, weights: list[float] | N
 def by_bm25_weight(searcher: Searcher, fixture, weights: list[float]) -> dict:
     """Hybrid search at each BM25 list weight (the searcher's own is per model): by (weight, scope, hard), the rank
     of every question's note among the first 10 notes (0: not there)."""
-    real = searcher_module._bm25_weight
     ranks: dict[tuple[float, str, bool], list[int]] = {}
-    try:
-        for weight in weights:
-            searcher_module._bm25_weight = lambda model_id, weight=weight: weight
+    for weight in weights:
+        with bm25_weight(weight):
             for question in fixture.questions:
                 for scope in SCOPES:
                     filters = Filters(path_prefix=question.language + "/") if scope == "alone" else None
                     ranked = ranked_notes(searcher, question.text, 10, "hybrid", filters)
                     rank = ranked.index(question.path) + 1 if question.path in ranked else 0
                     ranks.setdefault((weight, scope, question.hard), []).append(rank)
-    finally:
-        searcher_module._bm25_weight = real
     return ranks
 
 
