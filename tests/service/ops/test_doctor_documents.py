@@ -13,7 +13,7 @@ def test_the_row_names_the_pdf_limits_and_whether_ocr_reads_images(tmp_path, set
     if ocr_version() is None:
         assert 'OCR: not installed (pip install "vaultrag[ocr]"' in row.tool and "images" not in row.why
     else:
-        assert f"rapidocr-onnxruntime {ocr_version()}, up to about" in row.tool and "images" in row.why
+        assert f"rapidocr-onnxruntime {ocr_version()}, about 4 s a scanned page" in row.tool and "images" in row.why
         assert "at most 90 s a page, 7200 s a file" in row.tool
     off = documents_row(settings_for(tmp_path, **{"vault.ocr": False, "vault.include": ["**/*.md"]}))
     assert off.tool.startswith("indexes Markdown and Excalidraw;") and "images" not in off.why
