@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from fusion_cv import print_cross_validated, searched  # noqa: E402
 from vaultrag.config.settings import load_settings  # noqa: E402
+from vaultrag.ingest.embedders import open_embedder  # noqa: E402
 from vaultrag.service.ops.beir_eval import score_rankings  # noqa: E402
 from vaultrag.service.search import fusion  # noqa: E402
 from vaultrag.service.search.searcher import Searcher  # noqa: E402
@@ -40,14 +41,17 @@ class Vectors:
     def __init__(self, work: Path, model: str):
         settings = load_settings(overrides={"vault.path": str(work / "notes"), "data.dir": str(work / "data"),
                                             "embedding.model": model, "retrieval.reranker": "off"}, environ={})
-        self.searcher = Searcher(settings)
-        got = self.searcher.read(lambda index: index.store._collection.get(include=["embeddings", "metadatas"]))
-        self.ids = got["ids"]
-        self.matrix = np.asarray(got["embeddings"], dtype=np.float32)
+        searcher = Searcher(settings)
+        try:
+            chunks = searcher.read(lambda index: index.store.get(sorted(index.store.all_ids())))
+        finally:
+            searcher.close()
+        self.ids = [hit.id for hit, _ in chunks]
+        self.matrix = np.vstack([vector for _, vector in chunks])
         self.matrix /= np.linalg.norm(self.matrix, axis=1, keepdims=True)
-        self.path_of = {i: meta["path"] for i, meta in zip(self.ids, got["metadatas"])}
+        self.path_of = {hit.id: hit.metadata["path"] for hit, _ in chunks}
         self.row = {i: n for n, i in enumerate(self.ids)}
-        self.embedder = self.searcher.read(lambda index: self.searcher._embedder_for(index.model_id))
+        self.embedder = open_embedder(model, settings)
 
     def search(self, vector: np.ndarray, prefix: str = "") -> list[tuple[str, float]]:
         scores = self.matrix @ (vector / np.linalg.norm(vector))

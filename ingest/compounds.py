@@ -104,15 +104,10 @@ class Vocabulary:
                 return
             rows = self._db.execute("SELECT rowid, term FROM lexical_terms WHERE rowid > ? ORDER BY rowid",
                                     (self._read_up_to,)).fetchall()
-            new = [term for _, term in rows if term not in self._terms]
-            if new:  # new objects, not changed ones: a search in another thread may be reading the old
-                reversed_terms = list(self._reversed)
-                if len(new) > len(reversed_terms) // 8:  # many (the first read): sorting is quicker than inserting
-                    reversed_terms = sorted([*reversed_terms, *(t[::-1] for t in new)])
-                else:
-                    for term in new:
-                        bisect.insort(reversed_terms, term[::-1])
-                self._terms, self._reversed = self._terms | set(new), reversed_terms
+            if rows:  # new objects, not changed ones: a search in another thread may be reading the old
+                new = [term for _, term in rows]  # each row is a term not read before (the column is unique)
+                self._terms = self._terms | set(new)
+                self._reversed = sorted([*self._reversed, *(t[::-1] for t in new)])  # a merge of two sorted runs
                 self._read_up_to = rows[-1][0]
             self._key = key
 

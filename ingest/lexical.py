@@ -76,7 +76,7 @@ class LexicalIndex:
         self.delete(path)
         note_language = language_of("\n".join(text for _, text in chunks)[:NOTE_SAMPLE_CHARS], DEFAULT_LANGUAGE)
         name_terms = [t for name in names for t in terms(name, note_language)]
-        written = set(name_terms)
+        names_text, written = " ".join(name_terms), set(name_terms)
         for chunk_id, text in chunks:
             language = language_of(text, note_language)
             body_terms = terms(text, language)
@@ -84,7 +84,7 @@ class LexicalIndex:
             rowid = self._db.execute("INSERT INTO lexical_chunks (chunk_id, path, language) VALUES (?, ?, ?)",
                                      (chunk_id, path, language)).lastrowid
             self._db.execute("INSERT INTO lexical (rowid, names, body) VALUES (?, ?, ?)",
-                             (rowid, " ".join(name_terms), " ".join(body_terms)))
+                             (rowid, names_text, " ".join(body_terms)))
             self._db.execute("INSERT INTO lexical_languages VALUES (?, 1) "
                              "ON CONFLICT (language) DO UPDATE SET chunks = chunks + 1", (language,))
         self._db.executemany("INSERT INTO note_names (path, name, key) VALUES (?, ?, ?)",
